@@ -1,0 +1,1 @@
+"""Readers for the browsers' on-disk stores."""

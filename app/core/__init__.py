@@ -1,0 +1,1 @@
+"""The Qt-free engine: records, scanning, and the rules that give entries meaning."""

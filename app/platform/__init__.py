@@ -1,0 +1,1 @@
+"""Where browser profiles live on each OS, and whether a browser is using one."""

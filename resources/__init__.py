@@ -1,0 +1,1 @@
+"""Data files shipped with Privacy Inspector: demo profiles, policy, knowledge base."""
