@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from privacy_inspector.core import ids, sites
 from privacy_inspector.core.records import Entry, Kind, Profile
@@ -11,11 +11,21 @@ from privacy_inspector.core.records import Entry, Kind, Profile
 SAME_SITE_VALUES = ("none", "lax", "strict", "unspecified")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReadOptions:
-    """How a scan reads: values are left out unless the user asked for them."""
+    """How a scan reads, and what it noticed on the way.
+
+    Values are left out unless the user asked for them.  ``problems`` collects
+    what a reader could read but wants the user told about (a newer schema
+    version, a stale copy that cannot be decoded), as (store, message) pairs;
+    a store that cannot be read at all raises ReadError instead.
+    """
 
     show_values: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def note_problem(self, store: str, message: str) -> None:
+        self.problems.append((store, message))
 
 
 # A store reader: yields the entries of one store of one profile, or raises

@@ -1,0 +1,175 @@
+"""``privacy-inspector``: the command line over the same engine as the desktop app.
+
+Exit codes (the contract): 0 done; 1 something failed (the output is still
+complete, with ``errors`` saying what); 2 bad usage; 3 refused to protect data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from privacy_inspector import __version__, paths
+from privacy_inspector.cli import output
+from privacy_inspector.core import demo, engine
+from privacy_inspector.core.records import Profile, ScanError
+from privacy_inspector.platform import discovery, locks
+from privacy_inspector.platform.locations import BROWSERS
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+log = logging.getLogger("privacy_inspector")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _global_options(defaults: bool) -> argparse.ArgumentParser:
+    """The global options, on the main parser and again on every sub-command.
+
+    On sub-commands their default is SUPPRESS, so a value given before the
+    sub-command is not overwritten by the sub-parser's default.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+
+    def d(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    group = parser.add_argument_group("global options")
+    group.add_argument("--profile", action="append", type=Path, metavar="PATH", default=d([]),
+                       help="a browser profile folder, a Chromium user-data folder, a Firefox "
+                            "profiles folder or a Safari Cookies.binarycookies (repeatable)")
+    group.add_argument("--browser", action="append", choices=BROWSERS, metavar="NAME", default=d([]),
+                       help="every discovered profile of this browser (repeatable): "
+                            + ", ".join(BROWSERS))
+    group.add_argument("--demo", action="store_true", default=d(False),
+                       help="the bundled demo profiles (a copy in the data folder)")
+    group.add_argument("--demo-reset", action="store_true", default=d(False),
+                       help="copy the demo profiles afresh (implies --demo)")
+    group.add_argument("--data-dir", type=Path, metavar="DIR", default=d(None),
+                       help="where the app keeps its own state (default: the user's data folder)")
+    group.add_argument("--format", choices=output.FORMATS, default=d("table"),
+                       help="output format (default: table)")
+    group.add_argument("--policy", type=Path, metavar="FILE", default=d(None),
+                       help="a privacy policy file other than the bundled LiveOps policy")
+    group.add_argument("--show-values", action="store_true", default=d(False),
+                       help="include entry values, decrypted where possible (off by default)")
+    group.add_argument("--yes", action="store_true", default=d(False),
+                       help="confirm a command that writes, without asking")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options(defaults=False)
+    parser = argparse.ArgumentParser(
+        prog="privacy-inspector",
+        description="Shows what websites left in your browsers: cookies and HTML5 storage.",
+        parents=[_global_options(defaults=True)],
+        epilog="Exit codes: 0 done, 1 something failed (see errors), 2 bad usage, "
+               "3 refused to protect data. Until the desktop window lands, running "
+               "without a sub-command runs scan.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    scan = sub.add_parser("scan", parents=[common], help="list every entry of the chosen profiles")
+    scan.add_argument("--kinds", metavar="KIND,...",
+                      help="only these kinds: " + ",".join(engine.ALL_KINDS))
+    sub.add_parser("profiles", parents=[common], help="list the discovered browser profiles")
+    return parser
+
+
+def _kinds(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in engine.ALL_KINDS]
+    if unknown:
+        raise UsageError(f"unknown kind {', '.join(unknown)}; choose from {', '.join(engine.ALL_KINDS)}")
+    return kinds
+
+
+def select_profiles(args: argparse.Namespace, data_dir: Path) -> tuple[list[Profile], list[ScanError]]:
+    """The profiles the options name, and an error for each --profile that names none."""
+    profiles: list[Profile] = []
+    errors: list[ScanError] = []
+    if args.demo or args.demo_reset:
+        profiles.extend(demo.demo_profiles(data_dir, reset=args.demo_reset))
+    for path in args.profile:
+        try:
+            profiles.extend(discovery.resolve(path))
+        except discovery.ProfileError as exc:
+            errors.append(ScanError(str(path), None, str(exc)))
+    if args.browser:
+        profiles.extend(discovery.discover(browsers=args.browser))
+    if not (args.demo or args.demo_reset or args.profile or args.browser):
+        profiles = discovery.discover()
+        if not profiles:
+            print("No browser profiles found on this machine; showing the bundled demo profiles.",
+                  file=sys.stderr)
+            profiles = demo.demo_profiles(data_dir)
+    unique: dict[Path, Profile] = {}
+    for profile in profiles:
+        unique.setdefault(profile.path, profile)
+    return list(unique.values()), errors
+
+
+def _report_errors(errors: Sequence[ScanError]) -> None:
+    for error in errors:
+        where = error.profile + (f" ({error.store})" if error.store else "")
+        print(f"error: {where}: {error.message}", file=sys.stderr)
+
+
+def cmd_scan(args: argparse.Namespace, data_dir: Path) -> int:
+    kinds = _kinds(getattr(args, "kinds", None))
+    profiles, errors = select_profiles(args, data_dir)
+    result = engine.scan(profiles, kinds=kinds, show_values=args.show_values)
+    errors = errors + result.errors
+    with_state = [(p, locks.is_running(p)) for p in profiles]
+    output.write_scan(sys.stdout, args.format, with_state, result.entries, errors)
+    _report_errors(errors)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def cmd_profiles(args: argparse.Namespace, data_dir: Path) -> int:
+    profiles, errors = select_profiles(args, data_dir)
+    output.write_profiles(sys.stdout, args.format, [(p, locks.is_running(p)) for p in profiles])
+    _report_errors(errors)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("PRIVACY_INSPECTOR_LOG", "WARNING").upper(),
+                        format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "scan"
+    try:
+        if args.policy is not None and not args.policy.is_file():
+            raise UsageError(f"--policy {args.policy}: no such file")
+        data_dir = paths.init(args.data_dir)
+        return COMMANDS[command](args, data_dir)
+    except UsageError as exc:
+        print(f"privacy-inspector: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (| head); not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        print(f"privacy-inspector: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return EXIT_FAILED

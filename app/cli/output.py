@@ -1,0 +1,128 @@
+"""Rendering scan results: table (for a terminal), json, jsonl and csv.
+
+Values appear only when the scan was asked for them; the table masks every
+value it was not given.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from privacy_inspector.core.records import ENTRY_FIELD_NAMES, Entry, Profile, ScanError
+
+FORMATS = ("table", "json", "jsonl", "csv")
+MASK = "••••••"
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def write_scan(
+    out: TextIO,
+    fmt: str,
+    profiles: Sequence[tuple[Profile, bool]],
+    entries: Sequence[Entry],
+    errors: Sequence[ScanError],
+) -> None:
+    if fmt == "json":
+        doc = {
+            "profiles": [p.to_dict(running) for p, running in profiles],
+            "entries": [e.to_dict() for e in entries],
+            "errors": [e.to_dict() for e in errors],
+        }
+        out.write(json.dumps(doc, ensure_ascii=False, indent=2))
+        out.write("\n")
+    elif fmt == "jsonl":
+        for entry in entries:
+            out.write(_dump(entry.to_dict()))
+            out.write("\n")
+        for error in errors:
+            out.write(_dump({"error": error.to_dict()}))
+            out.write("\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(ENTRY_FIELD_NAMES)
+        for entry in entries:
+            row = entry.to_dict()
+            row["policy_clauses"] = ";".join(row["policy_clauses"])
+            writer.writerow(["" if row[f] is None else row[f] for f in ENTRY_FIELD_NAMES])
+    else:
+        write_table(out, entries)
+        if entries or not errors:
+            out.write(f"\n{len(entries)} entries in {len(profiles)} profiles\n")
+
+
+def _flags(entry: Entry) -> str:
+    flags = []
+    if entry.secure:
+        flags.append("S")
+    if entry.http_only:
+        flags.append("H")
+    if entry.same_site and entry.same_site != "unspecified":
+        flags.append(entry.same_site[0].upper())
+    if entry.stale:
+        flags.append("stale")
+    return "".join(flags[:3]) + (" stale" if entry.stale else "")
+
+
+def _shown_value(entry: Entry) -> str:
+    if entry.value is not None:
+        return entry.value if len(entry.value) <= 40 else entry.value[:39] + "…"
+    if entry.value_state == "encrypted":
+        return f"{MASK} (encrypted)"
+    if entry.value_state == "unavailable":
+        return "(cannot decrypt)"
+    return MASK
+
+
+def write_table(out: TextIO, entries: Sequence[Entry]) -> None:
+    headers = ("ID", "BROWSER", "KIND", "HOST", "NAME", "PARTITION", "EXPIRES", "FLAGS", "SIZE", "VALUE")
+    rows = [
+        (
+            e.id,
+            e.browser,
+            e.kind,
+            e.host,
+            e.name,
+            e.partition_site or "",
+            e.expires or "session" if not e.persistent else (e.expires or ""),
+            _flags(e),
+            str(e.size),
+            _shown_value(e),
+        )
+        for e in entries
+    ]
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = min(max(widths[i], len(cell)), 40)
+    line = "  ".join(f"{{:{w}.{w}}}" for w in widths[:-1]) + "  {}"
+    out.write(line.format(*headers).rstrip() + "\n")
+    for row in rows:
+        out.write(line.format(*row).rstrip() + "\n")
+
+
+def write_profiles(out: TextIO, fmt: str, profiles: Sequence[tuple[Profile, bool]]) -> None:
+    docs = [p.to_dict(running) for p, running in profiles]
+    if fmt == "json":
+        out.write(json.dumps({"profiles": docs}, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        for doc in docs:
+            out.write(_dump(doc) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        fields = list(docs[0]) if docs else ["path", "browser", "engine", "name", "running"]
+        writer.writerow(fields)
+        for doc in docs:
+            writer.writerow(["" if doc[f] is None else doc[f] for f in fields])
+    else:
+        for doc in docs:
+            state = "running" if doc["running"] else ("unreadable" if doc["problem"] else "")
+            default = "*" if doc["default"] else " "
+            out.write(f"{default} {doc['browser']:<9} {doc['name']:<24} {state:<10} {doc['path']}\n")
+            if doc["problem"]:
+                out.write(f"    {doc['problem']}\n")

@@ -1,0 +1,104 @@
+"""The scan: every store of every profile, read into one inventory.
+
+One engine for both front ends.  A store that cannot be read becomes one
+:class:`ScanError` and the scan goes on with the other stores and profiles.
+Progress goes to an optional :class:`Reporter` (the CLI prints nothing, the
+GUI will turn the calls into Qt signals).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from privacy_inspector.browsers import chromium, firefox, safari
+from privacy_inspector.browsers.base import ReadOptions, StoreReader
+from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError, ScanError
+
+log = logging.getLogger(__name__)
+
+
+class Reporter(Protocol):
+    def progress(self, done: int, total: int, label: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """One store reader: what it reads (kind), a name for messages, and the function."""
+
+    kind: str
+    name: str
+    read: StoreReader
+
+
+STORES: dict[str, tuple[Store, ...]] = {
+    Engine.CHROMIUM: (Store(Kind.COOKIE, "Cookies", chromium.read_cookies),),
+    Engine.FIREFOX: (
+        Store(Kind.COOKIE, "cookies.sqlite", firefox.read_cookie_database),
+        Store(Kind.COOKIE, "sessionstore", firefox.read_session_cookies),
+    ),
+    Engine.SAFARI: (Store(Kind.COOKIE, "Cookies.binarycookies", safari.read_cookies),),
+}
+
+ALL_KINDS = tuple(k.value for k in Kind)
+
+
+@dataclass(slots=True)
+class ScanResult:
+    profiles: list[Profile]
+    entries: list[Entry] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def scan_profile(
+    profile: Profile, kinds: Iterable[str] | None = None, show_values: bool = False
+) -> tuple[list[Entry], list[ScanError]]:
+    """The entries of one profile, and what could not be read."""
+    wanted = set(kinds) if kinds is not None else None
+    if profile.problem:
+        return [], [ScanError(str(profile.path), None, profile.problem)]
+    entries: list[Entry] = []
+    errors: list[ScanError] = []
+    for store in STORES.get(profile.engine, ()):
+        if wanted is not None and store.kind not in wanted:
+            continue
+        options = ReadOptions(show_values=show_values)
+        try:
+            entries.extend(store.read(profile, options))
+        except ReadError as exc:
+            errors.append(ScanError(str(profile.path), store.name, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one broken store never ends the scan
+            # Only the type goes into the message and the log: an exception
+            # raised while handling a row could carry a value.
+            log.error("reading %s of %s failed: %s", store.name, profile.path, type(exc).__name__)
+            errors.append(
+                ScanError(
+                    str(profile.path),
+                    store.name,
+                    f"{store.name} could not be read (unexpected {type(exc).__name__}); "
+                    "please report this",
+                )
+            )
+        errors.extend(ScanError(str(profile.path), s, m) for s, m in options.problems)
+    return entries, errors
+
+
+def scan(
+    profiles: Sequence[Profile],
+    kinds: Iterable[str] | None = None,
+    show_values: bool = False,
+    reporter: Reporter | None = None,
+) -> ScanResult:
+    kinds = tuple(kinds) if kinds is not None else None
+    result = ScanResult(profiles=list(profiles))
+    for done, profile in enumerate(profiles):
+        if reporter is not None:
+            reporter.progress(done, len(profiles), f"{profile.browser}: {profile.name}")
+        entries, errors = scan_profile(profile, kinds, show_values)
+        result.entries.extend(entries)
+        result.errors.extend(errors)
+    if reporter is not None:
+        reporter.progress(len(profiles), len(profiles), "done")
+    return result

@@ -1,0 +1,109 @@
+"""Whether a browser is running on a profile right now.
+
+The contract's definition: Firefox holds its fcntl lock on ``.parentlock`` (on
+Windows, ``parent.lock`` cannot be opened); Chromium's ``SingletonLock`` names
+this host and a live process (on Windows, ``lockfile`` exists and is held).  A
+leftover Firefox ``lock`` symlink or a stale ``SingletonLock`` is not a running
+browser; a ``SingletonLock`` of another host is treated as running, since the
+app cannot see that host's processes.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+from pathlib import Path
+
+from privacy_inspector.core.records import Engine, Profile
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def chromium_running(user_data_dir: Path, windows: bool | None = None) -> bool:
+    windows = sys.platform == "win32" if windows is None else windows
+    if windows:
+        lockfile = user_data_dir / "lockfile"
+        if not lockfile.exists():
+            return False
+        return _held_on_windows(lockfile)
+    lock = user_data_dir / "SingletonLock"
+    try:
+        target = os.readlink(lock)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            # A regular file where the symlink should be: not Chromium's format.
+            return False
+        return True
+    host, _, pid_text = target.rpartition("-")
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return True  # unreadable lock: err on the side of not writing
+    if host != socket.gethostname():
+        return True
+    return _pid_alive(pid)
+
+
+def _held_on_windows(path: Path) -> bool:
+    try:
+        with open(path, "r+b"):
+            return False
+    except PermissionError:
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+def firefox_running(profile_dir: Path, windows: bool | None = None) -> bool:
+    windows = sys.platform == "win32" if windows is None else windows
+    if windows:
+        lock = profile_dir / "parent.lock"
+        return lock.exists() and _held_on_windows(lock)
+    import fcntl
+
+    lock = profile_dir / ".parentlock"
+    try:
+        fd = os.open(lock, os.O_WRONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EAGAIN):
+                return True
+            raise
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def is_running(profile: Profile) -> bool:
+    """Whether the profile's browser is running on it (Safari: never written, so False)."""
+    if profile.engine == Engine.FIREFOX:
+        return firefox_running(profile.path)
+    if profile.engine == Engine.CHROMIUM:
+        root = profile.root or profile.path.parent
+        return chromium_running(root) or (root != profile.path and chromium_running(profile.path))
+    return False
