@@ -57,7 +57,8 @@ def _access_problem(path: Path, sandbox: str | None, browser: str, system: str) 
     """Why the app may not read ``path``, and what the user can do; None if it may."""
     try:
         if path.is_dir():
-            next(os.scandir(path), None)
+            with os.scandir(path) as entries:
+                next(entries, None)
         else:
             with open(path, "rb"):
                 pass
@@ -279,8 +280,9 @@ def resolve(path: Path) -> list[Profile]:
         browser = browser_for(path, Engine.CHROMIUM)
         return [Profile(path, browser, Engine.CHROMIUM, name, root=root)]
     if _looks_firefox_profile(path):
-        parent = path.parent
-        root = parent if (parent / "profiles.ini").is_file() else None
+        # profiles.ini sits beside the profile or above a Profiles/ folder.
+        root = next((p for p in (path.parent, path.parent.parent) if (p / "profiles.ini").is_file()),
+                    None)
         browser = browser_for(path, Engine.FIREFOX)
         return [Profile(path, browser, Engine.FIREFOX, path.name, root=root)]
     raise ProfileError(

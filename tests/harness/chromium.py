@@ -194,6 +194,13 @@ class Chromium:
             raise self.proc.error(f"script failed: {json.dumps(result['exceptionDetails'])[:500]}")
         return result["result"].get("value")
 
+    def new_tab(self) -> None:
+        """Open a blank tab and make it the one :meth:`visit` drives."""
+        target = self.cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session_id = self.cdp.send(
+            "Target.attachToTarget", {"targetId": target, "flatten": True}
+        )["sessionId"]
+
     def visit(self, url: str, *, timeout: float = PAGE_TIMEOUT, check_errors: bool = True) -> PageResult:
         """Load ``url`` and wait until the page says it is done (title ``done``)."""
         t0 = time.monotonic()
@@ -281,6 +288,7 @@ def running_chromium(
     allow_third_party_cookies: bool | None = True,
     extra_args: Sequence[str] = (),
     check_errors: bool = True,
+    tab_per_url: bool = True,
 ) -> Iterator[Chromium]:
     """Start Chromium on ``user_data_dir``, visit ``urls``, and keep it running in the block.
 
@@ -291,7 +299,10 @@ def running_chromium(
                        extra_args=extra_args)
     browser.start()
     try:
-        browser.results = [browser.visit(u, check_errors=check_errors) for u in urls]
+        for i, url in enumerate(urls):
+            if i and tab_per_url:
+                browser.new_tab()
+            browser.results.append(browser.visit(url, check_errors=check_errors))
         yield browser
     finally:
         try:
@@ -309,6 +320,7 @@ def visit_chromium(
     allow_third_party_cookies: bool | None = True,
     extra_args: Sequence[str] = (),
     check_errors: bool = True,
+    tab_per_url: bool = True,
 ) -> list[PageResult]:
     """Start Chromium on ``user_data_dir`` (new or existing), visit ``urls`` in order, close it.
 
@@ -319,6 +331,6 @@ def visit_chromium(
     """
     with running_chromium(user_data_dir, urls, site=site,
                           allow_third_party_cookies=allow_third_party_cookies,
-                          extra_args=extra_args, check_errors=check_errors) as browser:
+                          extra_args=extra_args, check_errors=check_errors, tab_per_url=tab_per_url) as browser:
         results = browser.results
     return results

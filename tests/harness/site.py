@@ -513,7 +513,9 @@ function harnessCookies(cookies) {
     try { document.cookie = c; } catch (e) { harnessError("document.cookie", e); }
   }
 }
-async function harnessReport() {
+async function harnessReport(withIndexedDB) {
+  // indexedDB.databases() creates an (empty) IndexedDB folder for the origin in
+  // Chromium, so only pages that use IndexedDB, and probes, call it.
   const r = {};
   try { r.cookie = document.cookie; } catch (e) { r.cookie = null; harnessError("read document.cookie", e); }
   for (const kind of ["localStorage", "sessionStorage"]) {
@@ -523,8 +525,10 @@ async function harnessReport() {
       r[kind] = o;
     } catch (e) { r[kind] = null; harnessError("read " + kind, e); }
   }
-  try { r.indexedDB = (await indexedDB.databases()).map((d) => d.name).sort(); }
-  catch (e) { r.indexedDB = null; harnessError("read indexedDB", e); }
+  if (withIndexedDB) {
+    try { r.indexedDB = (await indexedDB.databases()).map((d) => d.name).sort(); }
+    catch (e) { r.indexedDB = null; harnessError("read indexedDB", e); }
+  }
   return r;
 }
 """
@@ -570,7 +574,7 @@ class Renderer:
             + f"harnessStorage('sessionStorage', {_js([list(x) for x in res.session_storage])});\n"
             + "(async () => {\n"
             + f"  for (const spec of {_js(idb)}) await harnessIdb(spec);\n"
-            + "  H.report = await harnessReport();\n"
+            + f"  H.report = await harnessReport({_js(bool(idb))});\n"
             + "  harnessOwnDone = true; harnessFinish();\n"
             + "})();\n"
         )
@@ -605,7 +609,7 @@ class Renderer:
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>probe</title>\n"
             f"<script>{_PAGE_JS % {'id': _js(host), 'frames': _js(list(frames))}}</script>\n"
             f"</head><body>\n{iframes}<script>{_WRITE_JS}\n"
-            "(async () => { H.report = await harnessReport(); harnessOwnDone = true; harnessFinish(); })();\n"
+            "(async () => { H.report = await harnessReport(true); harnessOwnDone = true; harnessFinish(); })();\n"
             "</script>\n</body></html>\n"
         )
 
