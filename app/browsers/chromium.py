@@ -47,6 +47,12 @@ _COLUMNS = (
     ("source_scheme", "NULL"),
     ("source_port", "NULL"),
 )
+# The columns read as they are, after name, path, size and value.
+_ROW_TAIL = (
+    "top_frame_site_key", "expires_utc", "is_persistent", "is_secure", "is_httponly", "samesite",
+    "creation_utc", "last_access_utc", "priority", "source_scheme", "source_port",
+)
+_PLAIN, _ENCRYPTED = 1, 2
 # Names older schemas used for the same column.
 _OLD_NAMES = {"is_persistent": "persistent", "is_secure": "secure", "is_httponly": "httponly"}
 
@@ -78,25 +84,44 @@ def _schema_version(conn: sqlite3.Connection) -> int | None:
         return None
 
 
-def _select(conn: sqlite3.Connection, path: Path) -> str:
+def _columns(conn: sqlite3.Connection, path: Path) -> dict[str, str]:
+    """The SQL expression for each field, from the columns this file has."""
     present = sqlitecopy.columns(conn, "cookies")
     if not present:
         raise ReadError(f"{path.name} has no cookies table: it is not a Chromium cookie database")
-    parts = []
+    exprs = {}
     for column, fallback in _COLUMNS:
         if column in present:
-            parts.append(column)
+            exprs[column] = column
         elif _OLD_NAMES.get(column) in present:
-            parts.append(_OLD_NAMES[column])
+            exprs[column] = _OLD_NAMES[column]
         elif column == "is_persistent" and "has_expires" in present:
-            parts.append("has_expires")
+            exprs[column] = "has_expires"
         elif fallback is not None:
-            parts.append(fallback)
+            exprs[column] = fallback
         else:
             raise ReadError(
                 f"{path.name} has an unknown layout: its cookies table lacks the column {column}"
             )
-    return "SELECT " + ", ".join(parts) + " FROM cookies"
+    return exprs
+
+
+def _select(exprs: dict[str, str], with_values: bool) -> str:
+    """The query: sizes and value states are computed by SQLite, and values
+    (or ciphertexts) are only fetched when the user asked to see them."""
+    value, encrypted = exprs["value"], exprs["encrypted_value"]
+    fields = [
+        exprs["host_key"],
+        exprs["name"],
+        exprs["path"],
+        f"length(CAST({exprs['name']} AS BLOB)) + CASE WHEN {value} != '' "
+        f"THEN length(CAST({value} AS BLOB)) ELSE length({encrypted}) END",
+        f"CASE WHEN {value} != '' THEN 1 WHEN length({encrypted}) > 0 THEN 2 ELSE 0 END",
+        value if with_values else "NULL",
+        encrypted if with_values else "NULL",
+        *(exprs[c] for c in _ROW_TAIL),
+    ]
+    return "SELECT " + ", ".join(fields) + " FROM cookies"
 
 
 def read_cookie_file(
@@ -106,31 +131,29 @@ def read_cookie_file(
     make = CookieFactory(profile)
     with sqlitecopy.open_copy(path) as conn:
         version = _schema_version(conn)
-        query = _select(conn, path)
+        exprs = _columns(conn, path)
         if version is not None and version > KNOWN_VERSION:
             options.note_problem(
                 store,
                 f"{store} has schema version {version}, newer than this app knows "
                 f"({KNOWN_VERSION}); its cookies were read with the known columns",
             )
-        decryptor = None
-        if options.show_values:
-            decryptor = ChromiumDecryptor(
-                profile.browser,
-                path,
-                (profile.root / "Local State") if profile.root else None,
-                hash_prefix=version is not None and version >= HASH_PREFIX_VERSION,
-            )
-        conn.text_factory = lambda b: b.decode("utf-8", "replace")
-        try:
-            rows = conn.execute(query).fetchall()
-        except sqlite3.Error as exc:
-            raise sqlitecopy.query_error(path, exc) from exc
+        rows = sqlitecopy.fetch_all(conn, _select(exprs, options.show_values), path)
+    decryptor = None
+    if options.show_values:
+        decryptor = ChromiumDecryptor(
+            profile.browser,
+            path,
+            (profile.root / "Local State") if profile.root else None,
+            hash_prefix=version is not None and version >= HASH_PREFIX_VERSION,
+        )
     same_site_of = _SAME_SITE.get
     for (
         host,
         name,
         cookie_path,
+        size,
+        stored_as,
         value,
         encrypted,
         top_frame,
@@ -146,21 +169,14 @@ def read_cookie_file(
         port,
     ) in rows:
         note = None
-        name_size = len(name.encode())
-        if value:
-            state = ValueState.PLAIN
-            size = name_size + len(value.encode())
-            shown = value if options.show_values else None
-        elif encrypted:
-            size = name_size + len(encrypted)
+        if stored_as == _ENCRYPTED:
             if decryptor is not None:
                 shown, state, note = decryptor.decrypt(encrypted)
             else:
                 shown, state = None, ValueState.ENCRYPTED
         else:
             state = ValueState.PLAIN
-            size = name_size
-            shown = "" if options.show_values else None
+            shown = value if decryptor is not None else None
         persistent = bool(persistent)
         yield make(
             store,

@@ -129,11 +129,7 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> Iterator[Ent
                 f"{store} has schema version {version}, newer than this app knows "
                 f"({KNOWN_VERSION}); its cookies were read with the known columns",
             )
-        conn.text_factory = lambda b: b.decode("utf-8", "replace")
-        try:
-            rows = conn.execute(query).fetchall()
-        except sqlite3.Error as exc:
-            raise sqlitecopy.query_error(path, exc) from exc
+        rows = sqlitecopy.fetch_all(conn, query, path)
     expiry_divisor = 1000 if version >= EXPIRY_MS_VERSION or version == 0 else 1
     if version == 0:
         # No version recorded: tell seconds from milliseconds by magnitude

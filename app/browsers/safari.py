@@ -19,9 +19,9 @@ describe it and as far as this reader relies on it:
   8 and 16 together SameSite=Strict.  Without bit 8 the file does not say
   whether the site sent ``SameSite=None`` or nothing: ``unspecified``.
 
-Safari keeps session cookies in memory, so nearly every cookie here has an
-expiry; one with the session flag or an expiry of 0 is reported as a session
-cookie.  Safari records no last-access time, partition, priority or source
+CFNetwork normally keeps session cookies in memory only, so nearly every
+cookie here has an expiry; one with the session flag or an expiry of 0 is
+reported as a session cookie.  Safari records no last-access time, partition, priority or source
 scheme here, so those fields stay null.
 
 The whole file is checked and converted before any entry is handed out, so a
@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import math
 import struct
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
-from privacy_inspector.core.times import MAC_EPOCH_OFFSET, iso_from_mac
+from privacy_inspector.core.times import iso_from_mac
 
 STORE = "Cookies.binarycookies"
 
@@ -153,7 +152,7 @@ def _parse_page(
     record_unpack = _RECORD.unpack_from
     find = data.find
     isfinite = math.isfinite
-    iso = _MacTimeFormatter()
+    iso = iso_from_mac
     plain = _PLAIN
     header = RECORD_HEADER_SIZE
     for cookie_no, offset in enumerate(offsets, 1):
@@ -245,8 +244,8 @@ def _parse_page(
                 None,
                 persistent,
                 iso(expiry) if persistent else None,
-                bool(flags & FLAG_SECURE),
-                bool(flags & FLAG_HTTP_ONLY),
+                flags & FLAG_SECURE != 0,
+                flags & FLAG_HTTP_ONLY != 0,
                 same_site,
                 (name_end - name_start) + (value_end - value_start),
                 value if show_values else None,
@@ -292,34 +291,3 @@ def _string_fault(
     return ReadError(f"{name} is damaged: cookie {cookie_no} of page {page_no} is unreadable")
 
 
-class _MacTimeFormatter:
-    """``times.iso_from_mac`` with the date part cached per day.
-
-    The same text as ``iso_from_mac`` for every input (out-of-range values are
-    handed to it), about four times faster: a scan formats two times per
-    cookie, and ``time.strftime`` was a third of the reading time for 100,000
-    cookies.
-    """
-
-    __slots__ = ("_days",)
-
-    def __init__(self) -> None:
-        self._days: dict[int, str] = {}
-
-    def __call__(self, mac_seconds: float) -> str | None:
-        seconds = int(mac_seconds + MAC_EPOCH_OFFSET)
-        if seconds < 0 or seconds > _MAX_UNIX:
-            return iso_from_mac(mac_seconds)
-        day, rest = divmod(seconds, 86_400)
-        date = self._days.get(day)
-        if date is None:
-            date = self._days[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
-        hour, rest = divmod(rest, 3600)
-        minute, second = divmod(rest, 60)
-        two = _TWO_DIGITS
-        return "".join((date, two[hour], ":", two[minute], ":", two[second], "Z"))
-
-
-_TWO_DIGITS = tuple(f"{i:02d}" for i in range(60))
-# 9999-12-31T23:59:59Z, the last time ``times`` renders as itself.
-_MAX_UNIX = 253_402_300_799

@@ -122,6 +122,24 @@ def columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def query_error(path: Path, exc: sqlite3.Error) -> ReadError:
-    """Wrap an SQLite error raised while reading rows."""
-    return ReadError(_describe(path, exc))
+def _lenient_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def fetch_all(conn: sqlite3.Connection, query: str, path: Path) -> list[tuple]:
+    """All rows of ``query``; ReadError with a message for the user if SQLite fails.
+
+    Text is decoded by SQLite itself (a Python text_factory would cost a call
+    per column); only if some row holds invalid UTF-8 is the query run again
+    with a decoder that replaces the bad bytes.
+    """
+    try:
+        try:
+            return conn.execute(query).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "decode" not in str(exc):
+                raise
+            conn.text_factory = _lenient_text
+            return conn.execute(query).fetchall()
+    except sqlite3.Error as exc:
+        raise ReadError(_describe(path, exc)) from exc

@@ -57,7 +57,7 @@ def make_certificates(folder: str | Path, hosts: Iterable[str]) -> CertFiles:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     hosts = tuple(dict.fromkeys(hosts))
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     not_before = now - _dt.timedelta(days=1)
     # Short-lived on purpose (browsers dislike leaves valid for > 398 days).
     not_after = now + _dt.timedelta(days=30)

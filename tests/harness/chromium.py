@@ -51,9 +51,12 @@ CHROMIUM_FLAGS = (
     "--disable-client-side-phishing-detection",
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,"
+    "--disable-features=Translate,OptimizationHints,OptimizationHintsFetching,"
+    "OptimizationGuideModelDownloading,MediaRouter,DialMediaRouteProvider,"
     "AutofillServerCommunication,CertificateTransparencyComponentUpdater,"
-    "InterestFeedContentSuggestions,PrivacySandboxSettings4",
+    "InterestFeedContentSuggestions,NetworkTimeServiceQuerying,SafeBrowsingEnhancedProtection",
+    "--disable-field-trial-config",
+    "--no-service-autorun",
     "--metrics-recording-only",
     "--no-pings",
     "--no-proxy-server",

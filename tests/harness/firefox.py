@@ -72,6 +72,9 @@ FIREFOX_PREFS: dict[str, object] = {
     "toolkit.telemetry.unified": False,
     "toolkit.telemetry.archive.enabled": False,
     "toolkit.telemetry.server": "",
+    "telemetry.fog.test.localhost_port": -1,  # Glean: never upload
+    "dom.push.connection.enabled": False,
+    "dom.push.serverURL": "",
     "app.update.auto": False,
     "app.update.enabled": False,
     "app.update.disabledForTesting": True,
@@ -187,7 +190,12 @@ class Firefox:
                "--remote-debugging-port", "0", "--remote-allow-system-access", *self.extra_args]
         home = self.site.home_dir / "firefox"
         home.mkdir(parents=True, exist_ok=True)
-        env = browser_env(home, {"MOZ_CRASHREPORTER_DISABLE": "1", "MOZ_DISABLE_AUTO_SAFE_MODE": "1"})
+        env = browser_env(home, {
+            "MOZ_CRASHREPORTER_DISABLE": "1",
+            "MOZ_DISABLE_AUTO_SAFE_MODE": "1",
+            # Release builds ignore services.settings.server unless this is set.
+            "MOZ_REMOTE_SETTINGS_DEVTOOLS": "1",
+        })
         self.proc = BrowserProcess("firefox", cmd, env, self.site.work_dir / "logs")
         try:
             def endpoint():
@@ -199,10 +207,15 @@ class Firefox:
             port = self.proc.wait_for("WebDriverBiDiServer.json", endpoint, timeout)
             self.bidi = JsonWebSocket(f"ws://127.0.0.1:{port}/session", self.proc)
             self.bidi.send("session.new", {"capabilities": {}}, timeout=timeout)
+            # Drive a blank tab: the first one of a new profile, or the one
+            # :meth:`close` left selected; restored tabs are left alone (they
+            # are restored lazily, without loading their pages).
             contexts = self.bidi.send("browsingContext.getTree", {"maxDepth": 0})["contexts"]
-            if not contexts:
-                contexts = [self.bidi.send("browsingContext.create", {"type": "tab"})]
-            self.context = contexts[0]["context"]
+            blank = [c for c in contexts if c["url"] in ("about:blank", "about:newtab", "about:home")]
+            if blank:
+                self.context = blank[-1]["context"]
+            else:
+                self.new_tab()
         except BaseException:
             self.kill()
             raise
@@ -249,13 +262,20 @@ class Firefox:
         except Exception as e:  # noqa: BLE001
             return f"(unavailable: {e!r})"
 
-    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Quit like a user (session kept) and wait for the process to exit."""
+    def close(self, timeout: float = CLOSE_TIMEOUT, *, leave_blank_tab: bool = True) -> None:
+        """Quit like a user (session kept) and wait for the process to exit.
+
+        With ``leave_blank_tab`` a blank tab is opened (and selected) first, so
+        that the next start on this profile restores the visited tabs lazily
+        instead of reloading the last page (which would set its cookies again).
+        """
         if self.proc is None:
             return
         proc = self.proc
         try:
             if proc.running and self.bidi is not None:
+                if leave_blank_tab:
+                    self.new_tab()
                 chrome = self.bidi.send("browsingContext.getTree", {"moz:scope": "chrome", "maxDepth": 0},
                                         timeout=timeout)["contexts"]
                 if not chrome:

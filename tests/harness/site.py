@@ -24,7 +24,6 @@ from __future__ import annotations
 import html
 import http.server
 import json
-import socket
 import ssl
 import tempfile
 import threading
@@ -161,6 +160,9 @@ class Resource:
 
 
 DAY = 86400
+# Both browsers cap a cookie's lifetime at 400 days (observed: _ga's 730 days
+# are stored as 400 in Chromium 156 and Firefox ESR 153).
+MAX_COOKIE_AGE = 400 * DAY
 
 GA_SCRIPT = Resource(
     id="google-analytics",
@@ -324,6 +326,11 @@ class ExpectedCookie:
     set_by: str  # id of the resource (page, frame, script) that set it
 
     @property
+    def stored_max_age(self) -> int | None:
+        """The lifetime the browser stores: ``max_age`` capped at 400 days."""
+        return None if self.max_age is None else min(self.max_age, MAX_COOKIE_AGE)
+
+    @property
     def top_frame_site_key(self) -> str:
         """Chromium ``cookies.top_frame_site_key``."""
         return self.partition_site or ""
@@ -410,12 +417,14 @@ def _collect(browser, page, res, allow_3pc, out) -> None:
 
 @dataclass(frozen=True)
 class ExpectedStorage:
-    """One HTML5 storage item a browser is expected to hold.
+    """One HTML5 storage item a browser is expected to hold after a clean shutdown.
 
     ``kind`` is ``localStorage``, ``sessionStorage`` or ``indexedDB``; for
     IndexedDB ``key`` is the database name and ``value`` ``"<store>:<n records>"``.
-    ``origin_host`` is the frame's host: its origin is ``site.origin(origin_host)``
-    (the port is the site's).  ``partition_site`` is set for third-party frames.
+    ``origin_host`` is the frame's host; origins carry the site's port
+    (:meth:`origin`).  ``partition_site`` is set for third-party frames: both
+    browsers partition their storage (Chromium whatever its cookie setting).
+    ``store`` says where it lands (observed).
     """
 
     browser: Browser
@@ -424,16 +433,59 @@ class ExpectedStorage:
     partition_site: str | None
     key: str
     value: str
+    store: str
     page: str
     set_by: str
+
+    def origin(self, port: int) -> str:
+        return f"https://{self.origin_host}:{port}"
+
+    def chromium_storage_key(self, port: int, *, trailing_slash: bool = False) -> str:
+        """Chromium's storage key: ``https://h:p`` in Local Storage, ``https://h:p/``
+        in Session Storage and QuotaManager (``trailing_slash``), and
+        ``https://h:p/^0https://liveops.com`` when partitioned."""
+        if self.partition_site:
+            return f"{self.origin(port)}/^0{self.partition_site}"
+        return self.origin(port) + ("/" if trailing_slash else "")
+
+    def firefox_origin_key(self, port: int) -> str:
+        """Firefox's origin with its suffix, as in ``sessionstore.jsonlz4``:
+        ``https://h:p^partitionKey=%28https%2Cliveops.com%29``."""
+        return self.origin(port) + self.firefox_suffix
+
+    def firefox_origin_dir(self, port: int) -> str:
+        """The ``storage/default`` folder name: ``https+++h+p^partitionKey=...``."""
+        return f"https+++{self.origin_host}+{port}{self.firefox_suffix}"
+
+    @property
+    def firefox_suffix(self) -> str:
+        if not self.partition_site:
+            return ""
+        scheme, site = self.partition_site.split("://", 1)
+        return f"^partitionKey=%28{scheme}%2C{site}%29"
+
+
+_STORAGE_STORES = {
+    ("chromium", "localStorage", False): "Local Storage/leveldb",
+    ("chromium", "localStorage", True): "Local Storage/leveldb",
+    ("chromium", "sessionStorage", False): "Session Storage",
+    ("chromium", "sessionStorage", True): "Session Storage",
+    ("chromium", "indexedDB", False): "IndexedDB/https_<host>_<port>.indexeddb.leveldb",
+    ("chromium", "indexedDB", True): "WebStorage/<bucket id>/IndexedDB/indexeddb.leveldb",
+    ("firefox", "localStorage", False): "storage/default/<origin dir>/ls/data.sqlite",
+    ("firefox", "localStorage", True): "storage/default/<origin dir>/ls/data.sqlite",
+    # Only for tabs still open at quit; the drivers keep one tab per URL.
+    ("firefox", "sessionStorage", False): "sessionstore.jsonlz4",
+    ("firefox", "sessionStorage", True): "sessionstore.jsonlz4",
+    ("firefox", "indexedDB", False): "storage/default/<origin dir>/idb",
+    ("firefox", "indexedDB", True): "storage/default/<origin dir>/idb",
+}
 
 
 def expected_storage(
     browser: Browser, pages: Iterable[Resource | str] = DEFAULT_VISIT
 ) -> tuple[ExpectedStorage, ...]:
-    """Storage written by ``pages``.  Both browsers partition third-party storage
-    (Chromium whatever its cookie setting; Firefox through Total Cookie
-    Protection).  Where it lands: see tests/harness/README.md."""
+    """The localStorage, sessionStorage and IndexedDB items written by ``pages``."""
     out: list[ExpectedStorage] = []
     for page in pages:
         page = PAGES[page] if isinstance(page, str) else page
@@ -445,11 +497,15 @@ def expected_storage(
             for kind, items in (("localStorage", res.local_storage),
                                 ("sessionStorage", res.session_storage)):
                 for k, v in items:
-                    out.append(ExpectedStorage(browser, kind, res.host, part, k, v, page.id, res.id))
+                    out.append(ExpectedStorage(browser, kind, res.host, part, k, v,
+                                               _STORAGE_STORES[(browser, kind, third_party)],
+                                               page.id, res.id))
             for db in res.indexeddb:
                 for store, records in db.stores:
                     out.append(ExpectedStorage(browser, "indexedDB", res.host, part, db.name,
-                                               f"{store}:{len(records)}", page.id, res.id))
+                                               f"{store}:{len(records)}",
+                                               _STORAGE_STORES[(browser, "indexedDB", third_party)],
+                                               page.id, res.id))
     return tuple(out)
 
 
@@ -777,9 +833,3 @@ def start_site(work_dir: str | Path | None = None, port: int = 0) -> Iterator[Si
         site.stop()
         if tmp is not None:
             tmp.cleanup()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

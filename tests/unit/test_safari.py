@@ -97,7 +97,7 @@ def test_every_flag_combination_round_trips_across_two_pages(tmp_path):
     entries = _read(tmp_path, data, show_values=True)
 
     assert [e.name for e in entries] == [f"c{i}" for i in range(12)]
-    for i, (entry, (secure, http_only, same_site)) in enumerate(zip(entries, FLAG_COMBOS)):
+    for i, (entry, (secure, http_only, same_site)) in enumerate(zip(entries, FLAG_COMBOS, strict=True)):
         assert entry.secure is secure
         assert entry.http_only is http_only
         assert entry.same_site == (same_site or "unspecified")
@@ -505,3 +505,5 @@ def test_other_os_errors(tmp_path, monkeypatch):
     with pytest.raises(ReadError) as info:
         safari.read_cookies(_profile(path), ReadOptions())
     assert str(info.value) == "Cookies.binarycookies cannot be read: Input/output error"
+
+
