@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-# pytest_plugins = ["tests.harness.fixtures"]  # enabled once the harness lands
+pytest_plugins = ["tests.harness.fixtures"]
 
 
 @pytest.fixture(autouse=True)

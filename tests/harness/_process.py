@@ -93,8 +93,9 @@ class BrowserProcess:
             f"--- last lines of {self.log_path} ---\n{self.tail()}"
         )
 
-    def wait_for(self, what: str, predicate: Callable[[], T | None], timeout: float,
-                 interval: float = 0.05) -> T:
+    def wait_for(
+        self, what: str, predicate: Callable[[], T | None], timeout: float, interval: float = 0.05
+    ) -> T:
         """Poll ``predicate`` until it returns something truthy; fail if the browser dies."""
         deadline = time.monotonic() + timeout
         while True:
@@ -145,13 +146,21 @@ class JsonWebSocket:
         self.proc = proc
         self._next = 0
         try:
-            self.ws = websocket.create_connection(url, timeout=timeout, suppress_origin=True,
-                                                  enable_multithread=True)
+            self.ws = websocket.create_connection(
+                url, timeout=timeout, suppress_origin=True, enable_multithread=True
+            )
         except Exception as e:  # noqa: BLE001
             raise proc.error(f"cannot connect to {url}: {e!r}") from e
 
-    def send(self, method: str, params: dict | None = None, *, session_id: str | None = None,
-             timeout: float = 30, wait: bool = True) -> dict:
+    def send(
+        self,
+        method: str,
+        params: dict | None = None,
+        *,
+        session_id: str | None = None,
+        timeout: float = 30,
+        wait: bool = True,
+    ) -> dict:
         self._next += 1
         msg_id = self._next
         msg: dict = {"id": msg_id, "method": method, "params": params or {}}

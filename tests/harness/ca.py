@@ -92,7 +92,9 @@ def make_certificates(folder: str | Path, hosts: Iterable[str]) -> CertFiles:
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
 
@@ -101,7 +103,9 @@ def make_certificates(folder: str | Path, hosts: Iterable[str]) -> CertFiles:
     sans.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
     leaf_cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0] if hosts else "localhost")]))
+        .subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0] if hosts else "localhost")])
+        )
         .issuer_name(ca_name)
         .public_key(leaf_key.public_key())
         .serial_number(x509.random_serial_number())
@@ -124,7 +128,9 @@ def make_certificates(folder: str | Path, hosts: Iterable[str]) -> CertFiles:
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
         )
@@ -154,7 +160,9 @@ def make_certificates(folder: str | Path, hosts: Iterable[str]) -> CertFiles:
 def certutil_path() -> str:
     path = shutil.which("certutil")
     if path is None:
-        raise RuntimeError("certutil not found: install libnss3-tools (Debian) to run real-browser tests")
+        raise RuntimeError(
+            "certutil not found: install libnss3-tools (Debian) to run real-browser tests"
+        )
     return path
 
 

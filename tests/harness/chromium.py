@@ -152,16 +152,24 @@ class Chromium:
 
     def start(self, timeout: float = START_TIMEOUT) -> Chromium:
         if is_profile_locked(self.user_data_dir):
-            raise BrowserError(f"{self.user_data_dir} is in use by another Chromium (SingletonLock)")
+            raise BrowserError(
+                f"{self.user_data_dir} is in use by another Chromium (SingletonLock)"
+            )
         self.user_data_dir.mkdir(parents=True, exist_ok=True)
         seed_preferences(self.profile_dir, self.allow_third_party_cookies)
         port_file = self.user_data_dir / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)
         home = chromium_home(self.site)
-        cmd = [CHROMIUM_BINARY, *CHROMIUM_FLAGS, f"--user-data-dir={self.user_data_dir}",
-               *self.extra_args, "about:blank"]
+        cmd = [
+            CHROMIUM_BINARY,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={self.user_data_dir}",
+            *self.extra_args,
+            "about:blank",
+        ]
         self.proc = BrowserProcess("chromium", cmd, browser_env(home), self.site.work_dir / "logs")
         try:
+
             def endpoint():
                 try:
                     lines = port_file.read_text().split()
@@ -173,8 +181,11 @@ class Chromium:
             self.cdp = JsonWebSocket(f"ws://127.0.0.1:{port}{path}", self.proc)
             pages = self.proc.wait_for(
                 "a page target",
-                lambda: [t for t in self.cdp.send("Target.getTargets")["targetInfos"]
-                         if t["type"] == "page"],
+                lambda: [
+                    t
+                    for t in self.cdp.send("Target.getTargets")["targetInfos"]
+                    if t["type"] == "page"
+                ],
                 timeout,
                 interval=0.1,
             )
@@ -204,17 +215,22 @@ class Chromium:
             "Target.attachToTarget", {"targetId": target, "flatten": True}
         )["sessionId"]
 
-    def visit(self, url: str, *, timeout: float = PAGE_TIMEOUT, check_errors: bool = True) -> PageResult:
+    def visit(
+        self, url: str, *, timeout: float = PAGE_TIMEOUT, check_errors: bool = True
+    ) -> PageResult:
         """Load ``url`` and wait until the page says it is done (title ``done``)."""
         t0 = time.monotonic()
         nonce = uuid.uuid4().hex
         self.evaluate(f"window.__harnessOldPage = {json.dumps(nonce)}")
-        nav = self.cdp.send("Page.navigate", {"url": url}, session_id=self.session_id,
-                            timeout=timeout)
+        nav = self.cdp.send(
+            "Page.navigate", {"url": url}, session_id=self.session_id, timeout=timeout
+        )
         if nav.get("errorText"):
             raise self.proc.error(f"cannot load {url}: {nav['errorText']}")
-        probe = (f"window.__harnessOldPage === {json.dumps(nonce)} ? null : "
-                 "(document.title.startsWith('done') ? document.title : null)")
+        probe = (
+            f"window.__harnessOldPage === {json.dumps(nonce)} ? null : "
+            "(document.title.startsWith('done') ? document.title : null)"
+        )
 
         def finished():
             try:
@@ -230,14 +246,22 @@ class Chromium:
         except BrowserError as e:
             state = self._page_state()
             raise BrowserError(f"{e}\n--- page state ---\n{state}") from None
-        return _page_result(url, title, self.evaluate("JSON.stringify(window.__harness)"),
-                            time.monotonic() - t0, check_errors)
+        return _page_result(
+            url,
+            title,
+            self.evaluate("JSON.stringify(window.__harness)"),
+            time.monotonic() - t0,
+            check_errors,
+        )
 
     def _page_state(self) -> str:
         try:
-            return str(self.evaluate(
-                "JSON.stringify({url: location.href, title: document.title, h: window.__harness})",
-                timeout=3))
+            return str(
+                self.evaluate(
+                    "JSON.stringify({url: location.href, title: document.title, h: window.__harness})",
+                    timeout=3,
+                )
+            )
         except Exception as e:  # noqa: BLE001
             return f"(unavailable: {e!r})"
 
@@ -253,8 +277,10 @@ class Chromium:
                 except BrowserError:
                     pass  # the connection may drop before the answer
             if not proc.wait_exit(timeout):
-                err = proc.error(f"did not exit within {timeout:.0f} s of Browser.close; killed "
-                                 "(its cookies are probably not on disk)")
+                err = proc.error(
+                    f"did not exit within {timeout:.0f} s of Browser.close; killed "
+                    "(its cookies are probably not on disk)"
+                )
                 proc.kill()
                 raise err
         finally:
@@ -275,8 +301,9 @@ class Chromium:
 
 def _page_result(url, title, raw, seconds, check_errors) -> PageResult:
     h = json.loads(raw) if raw else {}
-    result = PageResult(url, title, tuple(h.get("errors", ())), h.get("report", {}),
-                        h.get("frames", {}), seconds)
+    result = PageResult(
+        url, title, tuple(h.get("errors", ())), h.get("report", {}), h.get("frames", {}), seconds
+    )
     if check_errors and result.errors:
         raise BrowserError(f"{url} reported errors: {list(result.errors)}")
     return result
@@ -298,8 +325,12 @@ def running_chromium(
     While the block runs, ``<user_data_dir>/SingletonLock`` points at the
     browser.  On leaving, the browser is closed cleanly (or killed if that fails).
     """
-    browser = Chromium(user_data_dir, site=site, allow_third_party_cookies=allow_third_party_cookies,
-                       extra_args=extra_args)
+    browser = Chromium(
+        user_data_dir,
+        site=site,
+        allow_third_party_cookies=allow_third_party_cookies,
+        extra_args=extra_args,
+    )
     browser.start()
     try:
         for i, url in enumerate(urls):
@@ -329,11 +360,18 @@ def visit_chromium(
 
     ``allow_third_party_cookies``: ``True`` seeds ``profile.cookie_controls_mode``
     0 in ``Default/Preferences``, ``False`` seeds 1 (block), ``None`` leaves the
-    profile as it is.  Returns what each page reported; raises
+    profile as it is.  Each URL after the first opens in a new tab
+    (``tab_per_url``).  Returns what each page reported; raises
     :class:`BrowserError` (with the browser's output) on any failure or timeout.
     """
-    with running_chromium(user_data_dir, urls, site=site,
-                          allow_third_party_cookies=allow_third_party_cookies,
-                          extra_args=extra_args, check_errors=check_errors, tab_per_url=tab_per_url) as browser:
+    with running_chromium(
+        user_data_dir,
+        urls,
+        site=site,
+        allow_third_party_cookies=allow_third_party_cookies,
+        extra_args=extra_args,
+        check_errors=check_errors,
+        tab_per_url=tab_per_url,
+    ) as browser:
         results = browser.results
     return results

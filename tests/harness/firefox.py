@@ -116,12 +116,21 @@ FIREFOX_PREFS: dict[str, object] = {
 }
 
 
+_BLANK_URLS = (
+    "about:blank",
+    "about:newtab",
+    "about:home",
+    "chrome://browser/content/blanktab.html",
+)
+
+
 def _pref_line(name: str, value: object) -> str:
     return f"user_pref({json.dumps(name)}, {json.dumps(value)});\n"
 
 
-def prepare_profile(profile_dir: str | Path, *, site: Site,
-                    prefs: Mapping[str, object] | None = None) -> Path:
+def prepare_profile(
+    profile_dir: str | Path, *, site: Site, prefs: Mapping[str, object] | None = None
+) -> Path:
     """Create (or refresh) a profile folder: ``user.js`` and the trusted test CA.
 
     ``prefs`` are added to (or override) :data:`FIREFOX_PREFS`.  Safe on an
@@ -164,8 +173,14 @@ def is_profile_locked(profile_dir: str | Path) -> bool:
 class Firefox:
     """One running Firefox.  Prefer :func:`visit_firefox` / :func:`running_firefox`."""
 
-    def __init__(self, profile_dir: str | Path, *, site: Site,
-                 prefs: Mapping[str, object] | None = None, extra_args: Sequence[str] = ()):
+    def __init__(
+        self,
+        profile_dir: str | Path,
+        *,
+        site: Site,
+        prefs: Mapping[str, object] | None = None,
+        extra_args: Sequence[str] = (),
+    ):
         self.profile_dir = Path(profile_dir).resolve()
         self.site = site
         self.prefs = dict(prefs or {})
@@ -186,18 +201,31 @@ class Firefox:
         prepare_profile(self.profile_dir, site=self.site, prefs=self.prefs)
         port_file = self.profile_dir / "WebDriverBiDiServer.json"
         port_file.unlink(missing_ok=True)
-        cmd = [FIREFOX_BINARY, "--headless", "--no-remote", "--profile", str(self.profile_dir),
-               "--remote-debugging-port", "0", "--remote-allow-system-access", *self.extra_args]
+        cmd = [
+            FIREFOX_BINARY,
+            "--headless",
+            "--no-remote",
+            "--profile",
+            str(self.profile_dir),
+            "--remote-debugging-port",
+            "0",
+            "--remote-allow-system-access",
+            *self.extra_args,
+        ]
         home = self.site.home_dir / "firefox"
         home.mkdir(parents=True, exist_ok=True)
-        env = browser_env(home, {
-            "MOZ_CRASHREPORTER_DISABLE": "1",
-            "MOZ_DISABLE_AUTO_SAFE_MODE": "1",
-            # Release builds ignore services.settings.server unless this is set.
-            "MOZ_REMOTE_SETTINGS_DEVTOOLS": "1",
-        })
+        env = browser_env(
+            home,
+            {
+                "MOZ_CRASHREPORTER_DISABLE": "1",
+                "MOZ_DISABLE_AUTO_SAFE_MODE": "1",
+                # Release builds ignore services.settings.server unless this is set.
+                "MOZ_REMOTE_SETTINGS_DEVTOOLS": "1",
+            },
+        )
         self.proc = BrowserProcess("firefox", cmd, env, self.site.work_dir / "logs")
         try:
+
             def endpoint():
                 try:
                     return json.loads(port_file.read_text()).get("ws_port")
@@ -211,7 +239,7 @@ class Firefox:
             # :meth:`close` left selected; restored tabs are left alone (they
             # are restored lazily, without loading their pages).
             contexts = self.bidi.send("browsingContext.getTree", {"maxDepth": 0})["contexts"]
-            blank = [c for c in contexts if c["url"] in ("about:blank", "about:newtab", "about:home")]
+            blank = [c for c in contexts if c["url"] in _BLANK_URLS]
             if blank:
                 self.context = blank[-1]["context"]
             else:
@@ -224,8 +252,12 @@ class Firefox:
     def evaluate(self, expression: str, *, context: str | None = None, timeout: float = 10):
         reply = self.bidi.send(
             "script.evaluate",
-            {"expression": expression, "target": {"context": context or self.context},
-             "awaitPromise": True, "resultOwnership": "none"},
+            {
+                "expression": expression,
+                "target": {"context": context or self.context},
+                "awaitPromise": True,
+                "resultOwnership": "none",
+            },
             timeout=timeout,
         )
         if reply.get("type") == "exception":
@@ -237,28 +269,44 @@ class Firefox:
         """Open a blank tab and make it the one :meth:`visit` drives."""
         self.context = self.bidi.send("browsingContext.create", {"type": "tab"})["context"]
 
-    def visit(self, url: str, *, timeout: float = PAGE_TIMEOUT, check_errors: bool = True) -> PageResult:
+    def visit(
+        self, url: str, *, timeout: float = PAGE_TIMEOUT, check_errors: bool = True
+    ) -> PageResult:
         """Load ``url`` and wait until the page says it is done (title ``done``)."""
         t0 = time.monotonic()
         nonce = uuid.uuid4().hex
         self.evaluate(f"window.__harnessOldPage = {json.dumps(nonce)}")
-        self.bidi.send("browsingContext.navigate",
-                       {"context": self.context, "url": url, "wait": "complete"}, timeout=timeout)
-        probe = (f"window.__harnessOldPage === {json.dumps(nonce)} ? null : "
-                 "(document.title.startsWith('done') ? document.title : null)")
+        self.bidi.send(
+            "browsingContext.navigate",
+            {"context": self.context, "url": url, "wait": "complete"},
+            timeout=timeout,
+        )
+        probe = (
+            f"window.__harnessOldPage === {json.dumps(nonce)} ? null : "
+            "(document.title.startsWith('done') ? document.title : null)"
+        )
         try:
-            title = self.proc.wait_for(f"{url} to finish", lambda: self.evaluate(probe, timeout=5),
-                                       timeout, interval=0.05)
+            title = self.proc.wait_for(
+                f"{url} to finish", lambda: self.evaluate(probe, timeout=5), timeout, interval=0.05
+            )
         except BrowserError as e:
             raise BrowserError(f"{e}\n--- page state ---\n{self._page_state()}") from None
-        return _page_result(url, title, self.evaluate("JSON.stringify(window.__harness)"),
-                            time.monotonic() - t0, check_errors)
+        return _page_result(
+            url,
+            title,
+            self.evaluate("JSON.stringify(window.__harness)"),
+            time.monotonic() - t0,
+            check_errors,
+        )
 
     def _page_state(self) -> str:
         try:
-            return str(self.evaluate(
-                "JSON.stringify({url: location.href, title: document.title, h: window.__harness})",
-                timeout=3))
+            return str(
+                self.evaluate(
+                    "JSON.stringify({url: location.href, title: document.title, h: window.__harness})",
+                    timeout=3,
+                )
+            )
         except Exception as e:  # noqa: BLE001
             return f"(unavailable: {e!r})"
 
@@ -276,20 +324,28 @@ class Firefox:
             if proc.running and self.bidi is not None:
                 if leave_blank_tab:
                     self.new_tab()
-                chrome = self.bidi.send("browsingContext.getTree", {"moz:scope": "chrome", "maxDepth": 0},
-                                        timeout=timeout)["contexts"]
+                chrome = self.bidi.send(
+                    "browsingContext.getTree",
+                    {"moz:scope": "chrome", "maxDepth": 0},
+                    timeout=timeout,
+                )["contexts"]
                 if not chrome:
                     raise proc.error("no chrome window to quit from")
                 # The answer may or may not arrive before the connection drops.
                 self.bidi.send(
                     "script.evaluate",
-                    {"expression": "Services.startup.quit(Ci.nsIAppStartup.eAttemptQuit)",
-                     "target": {"context": chrome[0]["context"]}, "awaitPromise": False},
+                    {
+                        "expression": "Services.startup.quit(Ci.nsIAppStartup.eAttemptQuit)",
+                        "target": {"context": chrome[0]["context"]},
+                        "awaitPromise": False,
+                    },
                     wait=False,
                 )
             if not proc.wait_exit(timeout):
-                err = proc.error(f"did not quit within {timeout:.0f} s; killed "
-                                 "(its session store and cookies may be incomplete)")
+                err = proc.error(
+                    f"did not quit within {timeout:.0f} s; killed "
+                    "(its session store and cookies may be incomplete)"
+                )
                 proc.kill()
                 raise err
         finally:
@@ -360,10 +416,19 @@ def visit_firefox(
 ) -> list[PageResult]:
     """Start Firefox on ``profile_dir`` (new or existing), visit ``urls`` in order, quit it.
 
-    Returns what each page reported; raises :class:`BrowserError` (with the
-    browser's output) on any failure or timeout.
+    Each URL after the first opens in a new tab (``tab_per_url``): Firefox saves
+    sessionStorage only for tabs still open at quit.  Returns what each page
+    reported; raises :class:`BrowserError` (with the browser's output) on any
+    failure or timeout.
     """
-    with running_firefox(profile_dir, urls, site=site, prefs=prefs, extra_args=extra_args,
-                         check_errors=check_errors, tab_per_url=tab_per_url) as browser:
+    with running_firefox(
+        profile_dir,
+        urls,
+        site=site,
+        prefs=prefs,
+        extra_args=extra_args,
+        check_errors=check_errors,
+        tab_per_url=tab_per_url,
+    ) as browser:
         results = browser.results
     return results

@@ -70,8 +70,9 @@ class ChromiumProfile:
 
     def expected_cookies(self) -> tuple[ExpectedCookie, ...]:
         pages = [p for p in self.visited if "://" not in p]
-        return expected_cookies("chromium", pages,
-                                allow_third_party_cookies=self.allow_third_party_cookies is True)
+        return expected_cookies(
+            "chromium", pages, allow_third_party_cookies=self.allow_third_party_cookies is True
+        )
 
     def visit(self, pages: Sequence[Resource | str], **kw) -> list[PageResult]:
         """Start Chromium on this profile again, visit ``pages`` (Resources, ids or URLs), close."""
@@ -86,8 +87,9 @@ class ChromiumProfile:
         """Chromium running on this profile for the duration of the block."""
         kw.setdefault("allow_third_party_cookies", self.allow_third_party_cookies)
         self.visited += _ids(pages)
-        with running_chromium(self.user_data_dir, _urls(self.site, pages), site=self.site,
-                              **kw) as browser:
+        with running_chromium(
+            self.user_data_dir, _urls(self.site, pages), site=self.site, **kw
+        ) as browser:
             yield browser
 
 
@@ -121,8 +123,9 @@ class FirefoxProfile:
     def running(self, pages: Sequence[Resource | str] = (), **kw) -> Iterator:
         """Firefox running on this profile for the duration of the block."""
         self.visited += _ids(pages)
-        with running_firefox(self.profile_dir, _urls(self.site, pages), site=self.site,
-                             **kw) as browser:
+        with running_firefox(
+            self.profile_dir, _urls(self.site, pages), site=self.site, **kw
+        ) as browser:
             yield browser
 
 
@@ -130,23 +133,39 @@ def _ids(pages: Sequence[Resource | str]) -> tuple[str, ...]:
     return tuple(p.id if isinstance(p, Resource) else p for p in pages)
 
 
-def new_chromium_profile(site: Site, user_data_dir: Path,
-                         pages: Sequence[Resource | str] = DEFAULT_VISIT, *,
-                         allow_third_party_cookies: bool | None = True, **kw) -> ChromiumProfile:
+def new_chromium_profile(
+    site: Site,
+    user_data_dir: Path,
+    pages: Sequence[Resource | str] = DEFAULT_VISIT,
+    *,
+    allow_third_party_cookies: bool | None = True,
+    **kw,
+) -> ChromiumProfile:
     _require(str(CHROMIUM_BINARY), "Chromium")
     profile = ChromiumProfile(site, Path(user_data_dir), allow_third_party_cookies, _ids(pages))
-    profile.results = visit_chromium(profile.user_data_dir, _urls(site, pages), site=site,
-                                     allow_third_party_cookies=allow_third_party_cookies, **kw)
+    profile.results = visit_chromium(
+        profile.user_data_dir,
+        _urls(site, pages),
+        site=site,
+        allow_third_party_cookies=allow_third_party_cookies,
+        **kw,
+    )
     return profile
 
 
-def new_firefox_profile(site: Site, profile_dir: Path,
-                        pages: Sequence[Resource | str] = DEFAULT_VISIT, *,
-                        prefs: Mapping[str, object] | None = None, **kw) -> FirefoxProfile:
+def new_firefox_profile(
+    site: Site,
+    profile_dir: Path,
+    pages: Sequence[Resource | str] = DEFAULT_VISIT,
+    *,
+    prefs: Mapping[str, object] | None = None,
+    **kw,
+) -> FirefoxProfile:
     _require(str(FIREFOX_BINARY), "Firefox ESR")
     profile = FirefoxProfile(site, Path(profile_dir), _ids(pages))
-    profile.results = visit_firefox(profile.profile_dir, _urls(site, pages), site=site,
-                                    prefs=prefs, **kw)
+    profile.results = visit_firefox(
+        profile.profile_dir, _urls(site, pages), site=site, prefs=prefs, **kw
+    )
     return profile
 
 
@@ -171,8 +190,11 @@ def chromium_profile(fake_site: Site, tmp_path_factory) -> ChromiumProfile:
 @pytest.fixture(scope="session")
 def chromium_profile_default_settings(fake_site: Site, tmp_path_factory) -> ChromiumProfile:
     """Chromium with its default cookie settings (156: third-party cookies blocked). Read-only."""
-    return new_chromium_profile(fake_site, tmp_path_factory.mktemp("chromium-default") / "user-data",
-                                allow_third_party_cookies=None)
+    return new_chromium_profile(
+        fake_site,
+        tmp_path_factory.mktemp("chromium-default") / "user-data",
+        allow_third_party_cookies=None,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -194,7 +216,9 @@ def make_chromium_profile(fake_site: Site, tmp_path: Path) -> Callable[..., Chro
         user_data_dir = tmp_path / f"chromium-{count}"
         if not pages:
             _require(str(CHROMIUM_BINARY), "Chromium")
-            return ChromiumProfile(fake_site, user_data_dir, kw.get("allow_third_party_cookies", True))
+            return ChromiumProfile(
+                fake_site, user_data_dir, kw.get("allow_third_party_cookies", True)
+            )
         return new_chromium_profile(fake_site, user_data_dir, pages, **kw)
 
     return make

@@ -172,10 +172,24 @@ GA_SCRIPT = Resource(
     cookies=(
         # Like analytics.js: Domain = the page's registrable domain, no
         # SameSite, not Secure, set from JavaScript.
-        CookieSpec("_ga", "GA1.2.1234567890.1700000000", "script", domain="auto",
-                   secure=False, samesite="unspecified", max_age=730 * DAY),
-        CookieSpec("_gid", "GA1.2.987654321.1700000000", "script", domain="auto",
-                   secure=False, samesite="unspecified", max_age=DAY),
+        CookieSpec(
+            "_ga",
+            "GA1.2.1234567890.1700000000",
+            "script",
+            domain="auto",
+            secure=False,
+            samesite="unspecified",
+            max_age=730 * DAY,
+        ),
+        CookieSpec(
+            "_gid",
+            "GA1.2.987654321.1700000000",
+            "script",
+            domain="auto",
+            secure=False,
+            samesite="unspecified",
+            max_age=DAY,
+        ),
     ),
 )
 
@@ -186,19 +200,35 @@ DOUBLECLICK_FRAME = Resource(
     kind="frame",
     title="ad",
     cookies=(
-        CookieSpec("IDE", "AHWqTUmTestIdeValue", "http", domain="doubleclick.net",
-                   httponly=True, samesite="none", max_age=390 * DAY),
+        CookieSpec(
+            "IDE",
+            "AHWqTUmTestIdeValue",
+            "http",
+            domain="doubleclick.net",
+            httponly=True,
+            samesite="none",
+            max_age=390 * DAY,
+        ),
         # CHIPS: a partitioned cookie, host-only.
-        CookieSpec("dc_chips", "chips-value", "http",
-                   samesite="none", max_age=30 * DAY, partitioned=True),
+        CookieSpec(
+            "dc_chips", "chips-value", "http", samesite="none", max_age=30 * DAY, partitioned=True
+        ),
     ),
     local_storage=(("dc_ls_id", "dc-local-123"),),
     session_storage=(("dc_ss_seen", "dc-session-1"),),
     indexeddb=(
-        IndexedDBSpec("dc-db", (("impressions", (
-            {"id": 1, "ad": "banner-1"},
-            {"id": 2, "ad": "banner-2"},
-        )),)),
+        IndexedDBSpec(
+            "dc-db",
+            (
+                (
+                    "impressions",
+                    (
+                        {"id": 1, "ad": "banner-1"},
+                        {"id": 2, "ad": "banner-2"},
+                    ),
+                ),
+            ),
+        ),
     ),
 )
 
@@ -209,8 +239,15 @@ FACEBOOK_FRAME = Resource(
     kind="frame",
     title="like",
     cookies=(
-        CookieSpec("fr", "0TestFrValue.facebook", "http", domain="facebook.com",
-                   httponly=True, samesite="none", max_age=90 * DAY),
+        CookieSpec(
+            "fr",
+            "0TestFrValue.facebook",
+            "http",
+            domain="facebook.com",
+            httponly=True,
+            samesite="none",
+            max_age=90 * DAY,
+        ),
     ),
     local_storage=(("fb_ls_like", "liked"),),
 )
@@ -225,29 +262,51 @@ LIVEOPS_HOME = Resource(
         # A login-style session cookie: no expiry.
         CookieSpec("lo_session", "sess-abc123", "http", httponly=True, samesite="lax"),
         # Persistent, on a narrow path.
-        CookieSpec("lo_account", "acct-prefs", "http", path="/account", samesite="lax",
-                   max_age=30 * DAY),
+        CookieSpec(
+            "lo_account", "acct-prefs", "http", path="/account", samesite="lax", max_age=30 * DAY
+        ),
         # Persistent, host-only.
         CookieSpec("lo_host", "host-only", "http", samesite="lax", max_age=DAY),
         # Persistent, for the whole registrable domain.
-        CookieSpec("lo_domain", "domain-wide", "http", domain="liveops.com", samesite="lax",
-                   max_age=365 * DAY),
-        CookieSpec("lo_strict", "strict-value", "http", httponly=True, samesite="strict",
-                   max_age=7 * DAY),
+        CookieSpec(
+            "lo_domain",
+            "domain-wide",
+            "http",
+            domain="liveops.com",
+            samesite="lax",
+            max_age=365 * DAY,
+        ),
+        CookieSpec(
+            "lo_strict", "strict-value", "http", httponly=True, samesite="strict", max_age=7 * DAY
+        ),
         # No SameSite attribute (stored as "unspecified"), not Secure.
-        CookieSpec("lo_nosamesite", "no-samesite", "http", secure=False,
-                   samesite="unspecified", max_age=7 * DAY),
+        CookieSpec(
+            "lo_nosamesite",
+            "no-samesite",
+            "http",
+            secure=False,
+            samesite="unspecified",
+            max_age=7 * DAY,
+        ),
         # Set from the page's own script.
         CookieSpec("lo_script", "js-value", "script", samesite="lax", max_age=14 * DAY),
     ),
     local_storage=(("lo_ls_theme", "dark"), ("lo_ls_visitor", "visitor-42")),
     session_storage=(("lo_ss_cart", "cart-3-items"),),
     indexeddb=(
-        IndexedDBSpec("liveops-db", (("events", (
-            {"id": 1, "event": "page_view"},
-            {"id": 2, "event": "click"},
-            {"id": 3, "event": "chat_open"},
-        )),)),
+        IndexedDBSpec(
+            "liveops-db",
+            (
+                (
+                    "events",
+                    (
+                        {"id": 1, "event": "page_view"},
+                        {"id": 2, "event": "click"},
+                        {"id": 3, "event": "chat_open"},
+                    ),
+                ),
+            ),
+        ),
     ),
     scripts=(GA_SCRIPT,),
     frames=(DOUBLECLICK_FRAME, FACEBOOK_FRAME),
@@ -259,9 +318,7 @@ EXAMPLE_NEWS_HOME = Resource(
     path="/",
     kind="page",
     title="Example News",
-    cookies=(
-        CookieSpec("en_visitor", "news-reader-7", "http", samesite="lax", max_age=365 * DAY),
-    ),
+    cookies=(CookieSpec("en_visitor", "news-reader-7", "http", samesite="lax", max_age=365 * DAY),),
     local_storage=(("en_ls_region", "eu"),),
 )
 
@@ -494,18 +551,39 @@ def expected_storage(
                 continue
             third_party = registrable_domain(res.host) != registrable_domain(page.host)
             part = schemeful_site(page.host) if third_party else None
-            for kind, items in (("localStorage", res.local_storage),
-                                ("sessionStorage", res.session_storage)):
+            for kind, items in (
+                ("localStorage", res.local_storage),
+                ("sessionStorage", res.session_storage),
+            ):
                 for k, v in items:
-                    out.append(ExpectedStorage(browser, kind, res.host, part, k, v,
-                                               _STORAGE_STORES[(browser, kind, third_party)],
-                                               page.id, res.id))
+                    out.append(
+                        ExpectedStorage(
+                            browser,
+                            kind,
+                            res.host,
+                            part,
+                            k,
+                            v,
+                            _STORAGE_STORES[(browser, kind, third_party)],
+                            page.id,
+                            res.id,
+                        )
+                    )
             for db in res.indexeddb:
                 for store, records in db.stores:
-                    out.append(ExpectedStorage(browser, "indexedDB", res.host, part, db.name,
-                                               f"{store}:{len(records)}",
-                                               _STORAGE_STORES[(browser, "indexedDB", third_party)],
-                                               page.id, res.id))
+                    out.append(
+                        ExpectedStorage(
+                            browser,
+                            "indexedDB",
+                            res.host,
+                            part,
+                            db.name,
+                            f"{store}:{len(records)}",
+                            _STORAGE_STORES[(browser, "indexedDB", third_party)],
+                            page.id,
+                            res.id,
+                        )
+                    )
     return tuple(out)
 
 
@@ -615,14 +693,17 @@ class Renderer:
     def document(self, res: Resource) -> str:
         frames = [f.id for f in res.frames]
         scripts = "".join(
-            f'<script src="{html.escape(self.url(s.host, s.path))}"></script>\n' for s in res.scripts
+            f'<script src="{html.escape(self.url(s.host, s.path))}"></script>\n'
+            for s in res.scripts
         )
         iframes = "".join(
             f'<iframe src="{html.escape(self.url(f.host, f.path))}" width="300" height="100"></iframe>\n'
             for f in res.frames
         )
-        idb = [{"name": d.name, "stores": [[s, list(recs)] for s, recs in d.stores]}
-               for d in res.indexeddb]
+        idb = [
+            {"name": d.name, "stores": [[s, list(recs)] for s, recs in d.stores]}
+            for d in res.indexeddb
+        ]
         body_js = (
             _WRITE_JS
             + f"harnessCookies({_js(_script_cookie_strings(res, res.host))});\n"
@@ -635,7 +716,7 @@ class Renderer:
             + "})();\n"
         )
         return (
-            "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+            '<!doctype html>\n<html><head><meta charset="utf-8">'
             f"<title>{html.escape(res.title or res.id)}</title>\n"
             f"<script>{_PAGE_JS % {'id': _js(res.id), 'frames': _js(frames)}}</script>\n"
             f"{scripts}</head><body>\n<h1>{html.escape(res.title or res.id)}</h1>\n"
@@ -644,8 +725,10 @@ class Renderer:
 
     def script(self, res: Resource) -> str:
         # Runs in the embedding document: compute the "auto" Domain there.
-        lines = ["(function () {",
-                 "  const domain = location.hostname.split('.').slice(-2).join('.');"]
+        lines = [
+            "(function () {",
+            "  const domain = location.hostname.split('.').slice(-2).join('.');",
+        ]
         for c in res.script_cookies:
             parts = c.attributes(None if c.domain == "auto" else c.domain)
             cookie = "; ".join(parts)
@@ -662,7 +745,7 @@ class Renderer:
             f'<iframe src="{html.escape(self.url(f, PROBE_PATH))}"></iframe>\n' for f in frames
         )
         return (
-            "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>probe</title>\n"
+            '<!doctype html>\n<html><head><meta charset="utf-8"><title>probe</title>\n'
             f"<script>{_PAGE_JS % {'id': _js(host), 'frames': _js(list(frames))}}</script>\n"
             f"</head><body>\n{iframes}<script>{_WRITE_JS}\n"
             "(async () => { H.report = await harnessReport(true); harnessOwnDone = true; harnessFinish(); })();\n"
@@ -716,7 +799,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 ctype, body = "text/javascript; charset=utf-8", renderer.script(res)
             else:
                 ctype, body = "text/html; charset=utf-8", renderer.document(res)
-        self.server.record(RequestRecord(time.time(), host, self.path, self.headers.get("Cookie"), status))
+        self.server.record(
+            RequestRecord(time.time(), host, self.path, self.headers.get("Cookie"), status)
+        )
         data = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -823,8 +908,9 @@ def start_site(work_dir: str | Path | None = None, port: int = 0) -> Iterator[Si
     ctx.load_cert_chain(certs.leaf_cert, certs.leaf_key)
     ctx.set_alpn_protocols(["http/1.1"])
     server = _Server(port, ctx, Renderer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name="fake-web", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="fake-web", daemon=True
+    )
     thread.start()
     site = Site(work_dir, certs, server.server_address[1], server, thread)
     try:

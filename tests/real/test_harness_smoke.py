@@ -105,21 +105,30 @@ def test_chromium_third_party_cookies_allowed(chromium_profile, tmp_path):
 
 
 def test_chromium_storage_buckets(chromium_profile, tmp_path):
-    """Every origin that stored something has a QuotaManager bucket, partitioned
-    for the trackers (the LevelDB contents are left to the app's own tests)."""
+    """Every origin that used IndexedDB has a QuotaManager bucket, partitioned for
+    the trackers (localStorage makes none; LevelDB contents are left to the app's tests)."""
     port = chromium_profile.site.port
     db = copy_sqlite(chromium_profile.profile_dir / "WebStorage" / "QuotaManager", tmp_path)
     keys = {r["storage_key"] for r in _rows(db, "SELECT storage_key FROM buckets")}
-    want = {e.chromium_storage_key(port, trailing_slash=True)
-            for e in expected_storage("chromium", chromium_profile.visited)}
+    want = {
+        e.chromium_storage_key(port, trailing_slash=True)
+        for e in expected_storage("chromium", chromium_profile.visited)
+        if e.kind == "indexedDB"
+    }
     assert keys == want
-    assert (chromium_profile.profile_dir / "IndexedDB" / f"https_{LIVEOPS}_{port}.indexeddb.leveldb").is_dir()
+    assert (
+        chromium_profile.profile_dir / "IndexedDB" / f"https_{LIVEOPS}_{port}.indexeddb.leveldb"
+    ).is_dir()
 
 
-def test_chromium_default_settings_block_third_party_cookies(chromium_profile_default_settings, tmp_path):
+def test_chromium_default_settings_block_third_party_cookies(
+    chromium_profile_default_settings, tmp_path
+):
     profile = chromium_profile_default_settings
     got = _chromium_cookies(profile, tmp_path)
-    _check_chromium(expected_cookies("chromium", profile.visited, allow_third_party_cookies=False), got)
+    _check_chromium(
+        expected_cookies("chromium", profile.visited, allow_third_party_cookies=False), got
+    )
     hosts = {k[0] for k in got}
     assert ".doubleclick.net" not in hosts and ".facebook.com" not in hosts
     assert ("ad.doubleclick.net", "dc_chips", "/", "https://liveops.com") in got
@@ -180,7 +189,9 @@ def test_firefox_storage(firefox_profile, tmp_path):
             assert e.key in keys, (e, keys)
         elif e.kind == "indexedDB":
             assert list((folder / "idb").glob("*.sqlite")), e
-    assert not list(root.glob(f"https+++{DOUBLECLICK}+{port}")), "tracker storage must be partitioned"
+    assert not list(root.glob(f"https+++{DOUBLECLICK}+{port}")), (
+        "tracker storage must be partitioned"
+    )
 
 
 def test_running_browsers_hold_their_locks(make_chromium_profile, make_firefox_profile):
