@@ -8,17 +8,19 @@ Values stay encrypted unless the user asks to see them.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from privacy_inspector.browsers import sqlitecopy
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.browsers.decrypt import ChromiumDecryptor
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
-from privacy_inspector.core.times import iso_from_chromium
+from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_from_unix
 
+WINDOWS_EPOCH_OFFSET_MICROS = WINDOWS_EPOCH_OFFSET * 1_000_000
 # The newest schema this module knows every column of.
 KNOWN_VERSION = 24
 # From version 24 the plaintext starts with SHA-256(host_key).
@@ -47,12 +49,8 @@ _COLUMNS = (
     ("source_scheme", "NULL"),
     ("source_port", "NULL"),
 )
-# The columns read as they are, after name, path, size and value.
-_ROW_TAIL = (
-    "top_frame_site_key", "expires_utc", "is_persistent", "is_secure", "is_httponly", "samesite",
-    "creation_utc", "last_access_utc", "priority", "source_scheme", "source_port",
-)
-_PLAIN, _ENCRYPTED = 1, 2
+_EMPTY, _PLAIN, _ENCRYPTED = 0, 1, 2
+_STATE_OF = {_EMPTY: ValueState.PLAIN, _PLAIN: ValueState.PLAIN, _ENCRYPTED: ValueState.ENCRYPTED}
 # Names older schemas used for the same column.
 _OLD_NAMES = {"is_persistent": "persistent", "is_secure": "secure", "is_httponly": "httponly"}
 
@@ -106,27 +104,59 @@ def _columns(conn: sqlite3.Connection, path: Path) -> dict[str, str]:
     return exprs
 
 
+def _seconds(expr: str) -> str:
+    """SQL for a Chromium time (µs since 1601) as Unix seconds; NULL for 0 (none)."""
+    return f"CASE WHEN {expr} > 0 THEN ({expr} - {WINDOWS_EPOCH_OFFSET_MICROS}) / 1000000 END"
+
+
 def _select(exprs: dict[str, str], with_values: bool) -> str:
-    """The query: sizes and value states are computed by SQLite, and values
-    (or ciphertexts) are only fetched when the user asked to see them."""
-    value, encrypted = exprs["value"], exprs["encrypted_value"]
+    """The query.  SQLite works out sizes, value states and Unix seconds, and
+    packs the small attributes into one integer (see ``_flags``), so that
+    reading 100,000 cookies creates as few Python objects as it can.  Values
+    or ciphertexts are only fetched when the user asked to see them."""
+    e = exprs
+    value, encrypted = e["value"], e["encrypted_value"]
+    flags = (
+        f"(({e['is_persistent']} != 0) | (({e['is_secure']} != 0) << 1)"
+        f" | (({e['is_httponly']} != 0) << 2) | ((coalesce({e['samesite']}, -1) + 1) << 3)"
+        f" | ((coalesce({e['priority']}, -1) + 1) << 6) | ((coalesce({e['source_scheme']}, -1) + 1) << 9)"
+        f" | ((CASE WHEN {value} != '' THEN 1 WHEN length({encrypted}) > 0 THEN 2 ELSE 0 END) << 12))"
+    )
     fields = [
-        exprs["host_key"],
-        exprs["name"],
-        exprs["path"],
-        f"length(CAST({exprs['name']} AS BLOB)) + CASE WHEN {value} != '' "
+        e["host_key"],
+        e["name"],
+        e["path"],
+        f"length(CAST({e['name']} AS BLOB)) + CASE WHEN {value} != '' "
         f"THEN length(CAST({value} AS BLOB)) ELSE length({encrypted}) END",
-        f"CASE WHEN {value} != '' THEN 1 WHEN length({encrypted}) > 0 THEN 2 ELSE 0 END",
+        flags,
+        e["top_frame_site_key"],
+        f"CASE WHEN {e['is_persistent']} THEN {_seconds(e['expires_utc'])} END",
+        _seconds(e["creation_utc"]),
+        _seconds(e["last_access_utc"]),
+        f"CASE WHEN {e['source_port']} >= 0 THEN {e['source_port']} END",
         value if with_values else "NULL",
         encrypted if with_values else "NULL",
-        *(exprs[c] for c in _ROW_TAIL),
     ]
     return "SELECT " + ", ".join(fields) + " FROM cookies"
 
 
+@functools.cache
+def _flags(packed: int) -> tuple[bool, bool, bool, str, str | None, str | None, int]:
+    """(persistent, secure, http_only, same_site, priority, source_scheme, stored_as)."""
+    return (
+        bool(packed & 1),
+        bool(packed & 2),
+        bool(packed & 4),
+        _SAME_SITE.get(((packed >> 3) & 7) - 1, "unspecified"),
+        _PRIORITY.get(((packed >> 6) & 7) - 1),
+        _SOURCE_SCHEME.get(((packed >> 9) & 7) - 1),
+        (packed >> 12) & 3,
+    )
+
+
 def read_cookie_file(
     profile: Profile, path: Path, options: ReadOptions, *, stale: bool = False
-) -> Iterator[Entry]:
+) -> list[Entry]:
     store = path.relative_to(profile.path).as_posix() if path.is_relative_to(profile.path) else path.name
     make = CookieFactory(profile)
     with sqlitecopy.open_copy(path) as conn:
@@ -139,7 +169,12 @@ def read_cookie_file(
                 f"({KNOWN_VERSION}); its cookies were read with the known columns",
             )
         rows = sqlitecopy.fetch_all(conn, _select(exprs, options.show_values), path)
-    decryptor = None
+    count = len(rows)
+    (host, name, cookie_path, size, packed, top_frame, expires, created, accessed, port, value,
+     encrypted) = zip(*rows, strict=True) if rows else ((),) * 12
+    (persistent, secure, http_only, same_site, priority, scheme, stored_as) = (
+        zip(*map(_flags, packed), strict=True) if rows else ((),) * 7
+    )
     if options.show_values:
         decryptor = ChromiumDecryptor(
             profile.browser,
@@ -147,66 +182,54 @@ def read_cookie_file(
             (profile.root / "Local State") if profile.root else None,
             hash_prefix=version is not None and version >= HASH_PREFIX_VERSION,
         )
-    same_site_of = _SAME_SITE.get
-    for (
-        host,
-        name,
-        cookie_path,
-        size,
-        stored_as,
-        value,
-        encrypted,
-        top_frame,
-        expires,
-        persistent,
-        secure,
-        http_only,
-        same_site,
-        created,
-        accessed,
-        priority,
-        scheme,
-        port,
-    ) in rows:
-        note = None
-        if stored_as == _ENCRYPTED:
-            if decryptor is not None:
-                shown, state, note = decryptor.decrypt(encrypted)
+        shown, states, notes = [], [], []
+        for kind, plain, ciphertext in zip(stored_as, value, encrypted, strict=True):
+            if kind == _ENCRYPTED:
+                result = decryptor.decrypt(ciphertext)
             else:
-                shown, state = None, ValueState.ENCRYPTED
-        else:
-            state = ValueState.PLAIN
-            shown = value if decryptor is not None else None
-        persistent = bool(persistent)
-        yield make(
-            store,
-            store,
-            host,
-            name,
-            cookie_path,
-            top_frame or None,
-            sites.site_of_origin(top_frame.split("^", 1)[0]) if top_frame else None,
-            None,
-            persistent,
-            iso_from_chromium(expires) if persistent else None,
-            bool(secure),
-            bool(http_only),
-            same_site_of(same_site, "unspecified"),
-            size,
-            shown,
-            state,
-            stale,
-            iso_from_chromium(created),
-            iso_from_chromium(accessed),
-            _PRIORITY.get(priority) if priority is not None else None,
-            _SOURCE_SCHEME.get(scheme) if scheme is not None else None,
-            None if port is None or port < 0 else port,
-            bool(top_frame),
-            note,
-        )
+                result = (plain, ValueState.PLAIN, None)
+            shown.append(result[0])
+            states.append(result[1])
+            notes.append(result[2])
+        value_column: Any = shown
+        state_column: Any = states
+        note_column: Any = notes
+    else:
+        value_column, note_column = None, None
+        state_column = list(map(_STATE_OF.__getitem__, stored_as))
+    partitions = {t: sites.site_of_origin(t.split("^", 1)[0]) if t else None for t in set(top_frame)}
+    return make.build(
+        count,
+        store=store,
+        id_store=store,
+        host=host,
+        name=name,
+        path=cookie_path,
+        partition_key=[t or None for t in top_frame],
+        partition_site=list(map(partitions.__getitem__, top_frame)),
+        container=None,
+        persistent=persistent,
+        expires=list(map(iso_from_unix, expires)),
+        secure=secure,
+        http_only=http_only,
+        same_site=same_site,
+        size=size,
+        value=value_column,
+        value_state=state_column,
+        stale=stale,
+        created=list(map(iso_from_unix, created)),
+        last_accessed=list(map(iso_from_unix, accessed)),
+        priority=priority,
+        source_scheme=scheme,
+        source_port=port,
+        partitioned=list(map(bool, top_frame)),
+        value_note=note_column,
+    )
 
 
-def read_cookies(profile: Profile, options: ReadOptions) -> Iterator[Entry]:
+def read_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
     """Every cookie of a Chromium profile, from each of its cookie databases."""
+    entries: list[Entry] = []
     for path, stale in cookie_stores(profile.path):
-        yield from read_cookie_file(profile, path, options, stale=stale)
+        entries += read_cookie_file(profile, path, options, stale=stale)
+    return entries

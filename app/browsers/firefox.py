@@ -13,6 +13,7 @@ restore files, ``sessionstore.jsonlz4`` after a clean exit or
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import urllib.parse
@@ -24,7 +25,7 @@ from privacy_inspector.browsers import mozlz4, sqlitecopy
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
-from privacy_inspector.core.times import iso_from_unix, iso_from_unix_micros
+from privacy_inspector.core.times import iso_from_unix
 
 KNOWN_VERSION = 17
 EXPIRY_MS_VERSION = 16
@@ -98,31 +99,80 @@ def _partition_and_container(
     return raw, partition, container
 
 
-def _select(conn: sqlite3.Connection, path: Path) -> str:
+def _select(conn: sqlite3.Connection, path: Path, version: int, with_values: bool) -> str:
+    """The query, with expiry in seconds, sizes and SameSite worked out by SQLite."""
     present = sqlitecopy.columns(conn, "moz_cookies")
     if not present:
         raise ReadError(f"{path.name} has no moz_cookies table: it is not a Firefox cookie database")
-    parts = []
+    exprs = {}
     for column, fallback in _COLUMNS:
         if column in present:
-            parts.append(column)
+            exprs[column] = column
         elif fallback is not None:
-            parts.append(fallback)
+            exprs[column] = fallback
         else:
             raise ReadError(
                 f"{path.name} has an unknown layout: moz_cookies lacks the column {column}"
             )
-    return "SELECT " + ", ".join(parts) + " FROM moz_cookies"
+    expiry = exprs["expiry"]
+    if version >= EXPIRY_MS_VERSION:
+        expiry = f"{expiry} / 1000"
+    elif version == 0:
+        # No version recorded: tell milliseconds from seconds by magnitude
+        # (milliseconds since 1970 passed 10**12 in 2001).
+        expiry = f"CASE WHEN {expiry} > 1000000000000 THEN {expiry} / 1000 ELSE {expiry} END"
+    # Before schema 15 the effective SameSite was lax-by-default and rawSameSite
+    # held what the site sent (0: nothing or None).
+    same_site = (
+        f"CASE WHEN {exprs['rawSameSite']} = 0 AND {exprs['sameSite']} != 0 THEN 256 "
+        f"ELSE {exprs['sameSite']} END"
+        if "rawSameSite" in present
+        else exprs["sameSite"]
+    )
+    e = exprs
+    flags = (
+        f"(({e['isSecure']} != 0) | (({e['isHttpOnly']} != 0) << 1)"
+        f" | ((CASE WHEN {e['isPartitionedAttributeSet']} IS NULL THEN 0"
+        f" WHEN {e['isPartitionedAttributeSet']} != 0 THEN 2 ELSE 1 END) << 2)"
+        f" | (coalesce({e['schemeMap']}, 8) << 4) | (({same_site}) << 8))"
+    )
+    fields = [
+        e["host"],
+        e["name"],
+        e["path"],
+        f"length(CAST({e['name']} AS BLOB)) + length(CAST({e['value']} AS BLOB))",
+        flags,
+        e["originAttributes"],
+        expiry,
+        f"CASE WHEN {e['creationTime']} > 0 THEN {e['creationTime']} / 1000000 END",
+        f"CASE WHEN {e['lastAccessed']} > 0 THEN {e['lastAccessed']} / 1000000 END",
+        e["value"] if with_values else "NULL",
+    ]
+    return "SELECT " + ", ".join(fields) + " FROM moz_cookies"
 
 
-def read_cookie_database(profile: Profile, options: ReadOptions) -> Iterator[Entry]:
+@functools.cache
+def _flags(packed: int) -> tuple[bool, bool, bool | None, str | None, str]:
+    """(secure, http_only, partitioned, source_scheme, same_site) from the packed column."""
+    partitioned = (packed >> 2) & 3
+    scheme = (packed >> 4) & 15
+    return (
+        bool(packed & 1),
+        bool(packed & 2),
+        None if partitioned == 0 else partitioned == 2,
+        None if scheme == 8 else _SCHEME.get(scheme),
+        _SAME_SITE.get(packed >> 8, "unspecified"),
+    )
+
+
+def read_cookie_database(profile: Profile, options: ReadOptions) -> list[Entry]:
     path = profile.path / "cookies.sqlite"
     if not path.is_file():
-        return
+        return []
     store = "cookies.sqlite"
     with sqlitecopy.open_copy(path) as conn:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        query = _select(conn, path)
+        query = _select(conn, path, version, options.show_values)
         if version > KNOWN_VERSION:
             options.note_problem(
                 store,
@@ -130,68 +180,41 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> Iterator[Ent
                 f"({KNOWN_VERSION}); its cookies were read with the known columns",
             )
         rows = sqlitecopy.fetch_all(conn, query, path)
-    expiry_divisor = 1000 if version >= EXPIRY_MS_VERSION or version == 0 else 1
-    if version == 0:
-        # No version recorded: tell seconds from milliseconds by magnitude
-        # (milliseconds since 1970 passed 10**12 in 2001).
-        expiry_divisor = 0
-    make = CookieFactory(profile)
-    show = options.show_values
-    partitions: dict[str, tuple[str | None, str | None, int | None]] = {}
-    for (
-        host,
-        name,
-        cookie_path,
-        value,
-        attrs,
-        expiry,
-        secure,
-        http_only,
-        same_site,
-        raw_same_site,
-        created,
-        accessed,
-        scheme_map,
-        partitioned_attr,
-    ) in rows:
-        parsed = partitions.get(attrs)
-        if parsed is None:
-            parsed = partitions[attrs] = parse_origin_attributes(attrs or "")
-        raw_key, partition, container = parsed
-        if expiry_divisor:
-            expires = iso_from_unix(expiry / expiry_divisor)
-        else:
-            expires = iso_from_unix(expiry / 1000 if expiry > 10**12 else expiry)
-        same = _SAME_SITE.get(same_site, "unspecified")
-        if raw_same_site is not None and raw_same_site == 0 and same_site != 0:
-            # Before schema 15: the effective value was lax-by-default, the raw one unset.
-            same = "unspecified"
-        yield make(
-            store,
-            store,
-            host,
-            name,
-            cookie_path,
-            raw_key,
-            partition,
-            container,
-            True,
-            expires,
-            bool(secure),
-            bool(http_only),
-            same,
-            len(name.encode()) + len(value.encode()),
-            value if show else None,
-            ValueState.PLAIN,
-            False,
-            iso_from_unix_micros(created),
-            iso_from_unix_micros(accessed),
-            None,
-            _SCHEME.get(scheme_map) if scheme_map is not None else None,
-            None,
-            bool(partitioned_attr) if partitioned_attr is not None else None,
-            None,
-        )
+    (host, name, cookie_path, size, packed, attrs, expiry, created, accessed, value) = (
+        zip(*rows, strict=True) if rows else ((),) * 10
+    )
+    secure, http_only, partitioned, scheme, same_site = (
+        zip(*map(_flags, packed), strict=True) if rows else ((),) * 5
+    )
+    partitions = {a: parse_origin_attributes(a or "") for a in set(attrs)}
+    parsed = list(map(partitions.__getitem__, attrs))
+    return CookieFactory(profile).build(
+        len(rows),
+        store=store,
+        id_store=store,
+        host=host,
+        name=name,
+        path=cookie_path,
+        partition_key=[p[0] for p in parsed],
+        partition_site=[p[1] for p in parsed],
+        container=[p[2] for p in parsed],
+        persistent=True,
+        expires=list(map(iso_from_unix, expiry)),
+        secure=secure,
+        http_only=http_only,
+        same_site=same_site,
+        size=size,
+        value=value if options.show_values else None,
+        value_state=ValueState.PLAIN,
+        stale=False,
+        created=list(map(iso_from_unix, created)),
+        last_accessed=list(map(iso_from_unix, accessed)),
+        priority=None,
+        source_scheme=scheme,
+        source_port=None,
+        partitioned=partitioned,
+        value_note=None,
+    )
 
 
 def _session_cookies(state: Any) -> Iterator[dict[str, Any]]:
@@ -220,7 +243,7 @@ def load_session_file(path: Path) -> Any:
         raise ReadError(f"{path.name} does not hold valid session data") from exc
 
 
-def read_session_cookies(profile: Profile, options: ReadOptions) -> Iterator[Entry]:
+def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
     """Session cookies from the newest live session file, plus stale ones from ``previous``.
 
     While Firefox runs (or after a crash) the live file is ``recovery.jsonlz4``;
@@ -236,7 +259,7 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> Iterator[Ent
     previous = profile.path / "sessionstore-backups" / "previous.jsonlz4"
     if previous.is_file():
         sources.append(previous)
-    make = CookieFactory(profile)
+    rows: list[tuple[Any, ...]] = []
     seen: set[tuple[str, str, str, str | None, int | None]] = set()
     for path in sources:
         stale = path == previous
@@ -265,7 +288,7 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> Iterator[Ent
             if key in seen:
                 continue
             seen.add(key)
-            yield make(
+            rows.append((
                 store,
                 "session-stale" if stale else "session",
                 host,
@@ -290,9 +313,9 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> Iterator[Ent
                 None,
                 None,
                 None,
-            )
+            ))
+    return CookieFactory(profile).rows(rows)
 
 
-def read_cookies(profile: Profile, options: ReadOptions) -> Iterator[Entry]:
-    yield from read_cookie_database(profile, options)
-    yield from read_session_cookies(profile, options)
+def read_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
+    return read_cookie_database(profile, options) + read_session_cookies(profile, options)

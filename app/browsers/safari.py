@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
@@ -65,16 +65,15 @@ FULL_DISK_ACCESS_MESSAGE = (
 )
 
 
-def read_cookies(profile: Profile, options: ReadOptions) -> Iterator[Entry]:
+def read_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
     """The cookies of Safari's ``Cookies.binarycookies`` (``profile.path`` is the file).
 
     Raises ReadError, with one line for the user, when the file is missing,
-    unreadable or damaged.  The work is done before this returns, so the error
-    comes from the call, not halfway through the iteration.
+    unreadable or damaged.
     """
     path = profile.path
     data = _read_file(path)
-    return iter(parse(data, path.name, CookieFactory(profile), options.show_values))
+    return parse(data, path.name, CookieFactory(profile), options.show_values)
 
 
 def _read_file(path: Path) -> bytes:
@@ -113,15 +112,15 @@ def parse(data: bytes, name: str, make: CookieFactory, show_values: bool) -> lis
         )
     page_sizes = struct.unpack_from(f">{page_count}I", data, 8)
 
-    entries: list[Entry] = []
+    rows: list[tuple[Any, ...]] = []
     for page_no, page_size in enumerate(page_sizes, 1):
         end = pos + page_size
         if end > total:
             raise ReadError(f"{name} is truncated: page {page_no} ends at byte {end} of {total}")
-        _parse_page(data, pos, page_size, page_no, name, make, show_values, entries)
+        _parse_page(data, pos, page_size, page_no, name, show_values, rows)
         pos = end
     # What follows the pages (checksum, footer, plist) carries no cookie.
-    return entries
+    return make.rows(rows)
 
 
 def _parse_page(
@@ -130,9 +129,8 @@ def _parse_page(
     size: int,
     page_no: int,
     name: str,
-    make: CookieFactory,
     show_values: bool,
-    out: list[Entry],
+    out: list[tuple[Any, ...]],
 ) -> None:
     if size < 8:
         raise ReadError(
@@ -233,7 +231,7 @@ def _parse_page(
             same_site = "unspecified"
 
         out.append(
-            make(
+            (
                 STORE,
                 STORE,
                 host,

@@ -8,8 +8,10 @@ GUI will turn the calls into Qt signals).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -52,6 +54,25 @@ class ScanResult:
     errors: list[ScanError] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a store is read.
+
+    Reading builds hundreds of thousands of small tuples, and each few hundred
+    allocations the collector would walk every live object again: a third of
+    the time of a 100,000-cookie scan (measured with benchmarks/scan_cookies.py).
+    Entries hold no reference cycles, so nothing waits on the collector;
+    reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def scan_profile(
     profile: Profile, kinds: Iterable[str] | None = None, show_values: bool = False
 ) -> tuple[list[Entry], list[ScanError]]:
@@ -66,7 +87,8 @@ def scan_profile(
             continue
         options = ReadOptions(show_values=show_values)
         try:
-            entries.extend(store.read(profile, options))
+            with _collector_paused():
+                entries.extend(store.read(profile, options))
         except ReadError as exc:
             errors.append(ScanError(str(profile.path), store.name, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one broken store never ends the scan
