@@ -148,7 +148,10 @@ def test_a_running_chromium_is_detected_and_reading_it_disturbs_nothing(make_chr
         assert locks.is_running(again) is True
         during = engine.scan([profile])
         assert during.errors == []
-        assert {e.name: e.id for e in during.entries} == before
+        # Chromium deletes its leftover session cookie as it starts; whether
+        # that has reached the disk yet depends on its 30-second flush.
+        seen = {e.name: e.id for e in during.entries}
+        assert {n: i for n, i in before.items() if n != "lo_session"}.items() <= seen.items() <= before.items()
     assert locks.is_running(profile) is False
     after = engine.scan([profile])
     assert after.errors == []
