@@ -18,7 +18,7 @@ from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.browsers.decrypt import ChromiumDecryptor
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
-from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_from_unix
+from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_column
 
 WINDOWS_EPOCH_OFFSET_MICROS = WINDOWS_EPOCH_OFFSET * 1_000_000
 # The newest schema this module knows every column of.
@@ -209,7 +209,7 @@ def read_cookie_file(
         partition_site=list(map(partitions.__getitem__, top_frame)),
         container=None,
         persistent=persistent,
-        expires=list(map(iso_from_unix, expires)),
+        expires=iso_column(expires),
         secure=secure,
         http_only=http_only,
         same_site=same_site,
@@ -217,8 +217,8 @@ def read_cookie_file(
         value=value_column,
         value_state=state_column,
         stale=stale,
-        created=list(map(iso_from_unix, created)),
-        last_accessed=list(map(iso_from_unix, accessed)),
+        created=iso_column(created),
+        last_accessed=iso_column(accessed),
         priority=priority,
         source_scheme=scheme,
         source_port=port,

@@ -25,7 +25,7 @@ from privacy_inspector.browsers import mozlz4, sqlitecopy
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
-from privacy_inspector.core.times import iso_from_unix
+from privacy_inspector.core.times import iso_column
 
 KNOWN_VERSION = 17
 EXPIRY_MS_VERSION = 16
@@ -199,7 +199,7 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> list[Entry]:
         partition_site=[p[1] for p in parsed],
         container=[p[2] for p in parsed],
         persistent=True,
-        expires=list(map(iso_from_unix, expiry)),
+        expires=iso_column(expiry),
         secure=secure,
         http_only=http_only,
         same_site=same_site,
@@ -207,8 +207,8 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> list[Entry]:
         value=value if options.show_values else None,
         value_state=ValueState.PLAIN,
         stale=False,
-        created=list(map(iso_from_unix, created)),
-        last_accessed=list(map(iso_from_unix, accessed)),
+        created=iso_column(created),
+        last_accessed=iso_column(accessed),
         priority=None,
         source_scheme=scheme,
         source_port=None,

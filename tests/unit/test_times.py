@@ -46,3 +46,10 @@ def test_each_epoch():
     assert times.iso_from_unix_micros(1_700_000_000_123_456) == "2023-11-14T22:13:20Z"
     assert times.iso_from_mac(0) == "2001-01-01T00:00:00Z"
     assert times.iso_from_mac(-978_307_201) is None
+
+
+def test_the_column_form_equals_the_single_form():
+    rng = random.Random(2001)
+    values = [rng.randint(-10, times._MAX_UNIX + 10) for _ in range(20_000)]
+    values += [None, 0, -1, 1.5, 86_399.9, 10**15]
+    assert times.iso_column(values) == [times.iso_from_unix(v) for v in values]
