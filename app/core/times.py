@@ -1,8 +1,8 @@
 """Timestamps of the browsers' stores, all rendered as ``YYYY-MM-DDTHH:MM:SSZ``.
 
 A scan formats about three timestamps per cookie, so formatting is on the hot
-path: the date part is cached per day and the time of day per second (about four
-times faster than ``time.strftime``).
+path: the date part is cached per day and the time of day comes from a table of
+two-digit strings (about three times faster than ``time.strftime``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ MAC_EPOCH_OFFSET = 978_307_200
 # 9999-12-31T23:59:59Z: anything later is shown as that.
 _MAX_UNIX = 253_402_300_799
 _DAYS: dict[int, str] = {}
-# "HH:MM:SSZ" per second of the day, filled as seconds are met.
-_CLOCK: list[str | None] = [None] * 86_400
+_TWO = tuple(f"{i:02d}" for i in range(60))
 _CHROMIUM_OFFSET_MICROS = WINDOWS_EPOCH_OFFSET * 1_000_000
 
 
@@ -34,15 +33,13 @@ def iso_from_unix(seconds: float | None) -> str | None:
     date = _DAYS.get(day)
     if date is None:
         date = _DAYS[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
-    clock = _CLOCK[rem]
-    if clock is None:
-        clock = _CLOCK[rem] = f"{rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}Z"
-    return date + clock
+    two = _TWO
+    return f"{date}{two[rem // 3600]}:{two[rem // 60 % 60]}:{two[rem % 60]}Z"
 
 
 def iso_column(seconds: Iterable[float | int | None]) -> list[str | None]:
     """``iso_from_unix`` over a whole column, without a call per value."""
-    days, clock, out = _DAYS, _CLOCK, []
+    days, two, out = _DAYS, _TWO, []
     append = out.append
     for value in seconds:
         if value is None or value < 0:
@@ -53,10 +50,7 @@ def iso_column(seconds: Iterable[float | int | None]) -> list[str | None]:
         date = days.get(day)
         if date is None:
             date = days[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
-        hms = clock[rem]
-        if hms is None:
-            hms = clock[rem] = f"{rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}Z"
-        append(date + hms)
+        append(f"{date}{two[rem // 3600]}:{two[rem // 60 % 60]}:{two[rem % 60]}Z")
     return out
 
 
