@@ -36,18 +36,29 @@ StoreReader = Callable[[Profile, ReadOptions], Iterable[Entry]]
 
 
 _new_entry = tuple.__new__
-_COOKIE = str(Kind.COOKIE)
 # The defaults of the fields after ``value_note`` (the classification), in order.
 _CLASSIFICATION_DEFAULTS = tuple(
     Entry._field_defaults[f] for f in Entry._fields[Entry._fields.index("value_note") + 1 :]
 )
-
-# What a reader gives for each cookie, in this order (see CookieFactory.build).
+# What EntryFactory.build takes: every Entry field a reader knows, plus the
+# parts of the id that are not fields themselves.
+ENTRY_COLUMNS = (
+    "store", "id_store", "id_subject", "partition_key", "host", "domain_cookie", "origin",
+    "partition_site", "container", "name", "path", "persistent", "expires", "secure",
+    "http_only", "same_site", "size", "value", "value_state", "stale", "created",
+    "last_accessed", "priority", "source_scheme", "source_port", "partitioned", "value_note",
+)
+# What a cookie reader gives, in this order (see CookieFactory.build).
 COOKIE_COLUMNS = (
     "store", "id_store", "host", "name", "path", "partition_key", "partition_site", "container",
     "persistent", "expires", "secure", "http_only", "same_site", "size", "value", "value_state",
     "stale", "created", "last_accessed", "priority", "source_scheme", "source_port",
     "partitioned", "value_note",
+)
+# What a storage reader gives, in this order (see StorageFactory.build).
+STORAGE_COLUMNS = (
+    "store", "id_store", "origin", "name", "partition_key", "partition_site", "container",
+    "persistent", "size", "value", "value_state", "stale", "last_accessed", "value_note",
 )
 
 
@@ -56,71 +67,74 @@ def _column(value: Any, n: int) -> Iterable[Any]:
     return value if isinstance(value, (list, tuple)) else repeat(value, n)
 
 
-class CookieFactory:
-    """Builds the cookie Entries of one profile, a whole store at a time.
+def _check(columns: dict[str, Any], expected: tuple[str, ...]) -> None:
+    if set(columns) != set(expected):
+        raise TypeError(f"columns differ from the expected ones: {sorted(set(columns) ^ set(expected))}")
+
+
+class EntryFactory:
+    """Builds the Entries of one kind for one profile, a whole store at a time.
 
     Readers hand over columns: a list (or tuple) per field, or a single value
-    that holds for every cookie.  The entries are then assembled by ``zip`` and
-    ``map``, so the per-cookie Python work is only what each cookie really
-    needs (its id, its site).  A scan of 100,000 cookies spends most of its
-    time here: a loop calling a constructor per cookie took about twice as
-    long (measured by benchmarks/scan_cookies.py).
+    that holds for every entry.  The entries are then assembled by ``zip`` and
+    ``map``, so the per-entry Python work is only what each entry really needs
+    (its id, its site).  A scan of 100,000 cookies spends most of its time
+    here: a loop calling a constructor per cookie took about twice as long
+    (measured by benchmarks/scan_cookies.py).
     """
 
-    __slots__ = ("_browser", "_engine", "_profile", "_key", "_ids")
+    __slots__ = ("_browser", "_engine", "_profile", "_key", "_kind", "_ids")
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, kind: str) -> None:
         self._browser = profile.browser
         self._engine = profile.engine
         self._profile = str(profile.path)
         self._key = profile.key
+        self._kind = str(kind)
         self._ids: dict[str, ids.IdMaker] = {}
 
     def _id_maker(self, id_store: str) -> ids.IdMaker:
         make_id = self._ids.get(id_store)
         if make_id is None:
-            make_id = self._ids[id_store] = ids.IdMaker(self._key, _COOKIE, id_store)
+            make_id = self._ids[id_store] = ids.IdMaker(self._key, self._kind, id_store)
         return make_id
 
-    def build(self, count: int, **columns: Any) -> list[Entry]:
-        """``count`` cookie Entries from the columns named in ``COOKIE_COLUMNS``.
+    def build_entries(self, count: int, **columns: Any) -> list[Entry]:
+        """``count`` Entries from the columns named in ``ENTRY_COLUMNS``.
 
-        ``host`` is as stored: a leading dot marks a domain cookie.
         ``id_store`` is the logical store for the id (``session`` for both of
-        Firefox's session files, so a cookie keeps its id when Firefox moves
-        it).  ``partition_key`` is the raw partition as stored, so two
-        partitions of one site never share an id.
+        Firefox's session files, so an entry keeps its id when Firefox moves
+        it); ``id_subject`` is the host as stored or the origin;
+        ``partition_key`` is the raw partition as stored, so two partitions of
+        one site never share an id.  ``host`` must be bare and lower case.
         """
-        if set(columns) != set(COOKIE_COLUMNS):
-            raise TypeError(f"columns differ from COOKIE_COLUMNS: {set(columns) ^ set(COOKIE_COLUMNS)}")
+        _check(columns, ENTRY_COLUMNS)
         if count == 0:
             return []
-        hosts = list(_column(columns["host"], count))
-        stored_hosts = [h.lower() for h in hosts]
-        bare_hosts = [h.lstrip(".") for h in stored_hosts]
-        id_parts = (
-            _column(columns["partition_key"], count),
-            _column(columns["container"], count),
-            stored_hosts,
-            _column(columns["name"], count),
-            _column(columns["path"], count),
+        # The id's parts get iterators of their own: those in ``col`` are read
+        # once, by the final zip.
+        id_parts = tuple(
+            _column(columns[name], count)
+            for name in ("partition_key", "container", "id_subject", "name", "path")
         )
+        col = {name: _column(value, count) for name, value in columns.items()}
         id_store = columns["id_store"]
         if isinstance(id_store, (list, tuple)):
             entry_ids = [self._id_maker(s)(*parts) for s, *parts in zip(id_store, *id_parts, strict=False)]
         else:
             entry_ids = list(map(self._id_maker(id_store), *id_parts))
-        col = {name: _column(value, count) for name, value in columns.items()}
+        hosts = columns["host"]
         fields = (
             entry_ids,
             repeat(self._browser),
             repeat(self._engine),
             repeat(self._profile),
-            repeat(_COOKIE),
-            bare_hosts,
-            [h[:1] == "." for h in hosts],
-            repeat(None),
-            map(sites.registrable_domain, bare_hosts),
+            repeat(self._kind),
+            col["host"],
+            col["domain_cookie"],
+            col["origin"],
+            map(sites.registrable_domain, hosts) if isinstance(hosts, (list, tuple))
+            else repeat(sites.registrable_domain(hosts)),
             col["partition_site"],
             col["container"],
             col["name"],
@@ -147,8 +161,92 @@ class CookieFactory:
         # Columns given as one value are endless repeats: zip stops at the real ones.
         return list(map(_new_entry, repeat(Entry), zip(*fields, strict=False)))
 
-    def rows(self, rows: list[tuple[Any, ...]]) -> list[Entry]:
-        """Entries from row tuples in ``COOKIE_COLUMNS`` order (for readers that parse row by row)."""
+    def _rows(self, rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> list[Entry]:
         if not rows:
             return []
-        return self.build(len(rows), **dict(zip(COOKIE_COLUMNS, (list(c) for c in zip(*rows, strict=True)), strict=True)))
+        columns = dict(zip(names, (list(c) for c in zip(*rows, strict=True)), strict=True))
+        return self.build(len(rows), **columns)  # type: ignore[attr-defined]
+
+
+class CookieFactory(EntryFactory):
+    """Cookie Entries: host, domain flag and id come from the host as stored."""
+
+    __slots__ = ()
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__(profile, Kind.COOKIE)
+
+    def build(self, count: int, **columns: Any) -> list[Entry]:
+        """``count`` cookies from the columns named in ``COOKIE_COLUMNS``.
+
+        ``host`` is as stored: a leading dot marks a domain cookie.
+        """
+        _check(columns, COOKIE_COLUMNS)
+        if count == 0:
+            return []
+        hosts = list(_column(columns.pop("host"), count))
+        stored = [h.lower() for h in hosts]
+        return self.build_entries(
+            count,
+            id_subject=stored,
+            host=[h.lstrip(".") for h in stored],
+            domain_cookie=[h[:1] == "." for h in hosts],
+            origin=None,
+            **columns,
+        )
+
+    def rows(self, rows: list[tuple[Any, ...]]) -> list[Entry]:
+        """Cookies from row tuples in ``COOKIE_COLUMNS`` order (for readers that parse row by row)."""
+        return self._rows(rows, COOKIE_COLUMNS)
+
+
+def origin_host(origin: str) -> str:
+    """``https://www.Example.com:8443`` -> ``www.example.com`` (IPv6 keeps its brackets)."""
+    rest = origin.split("://", 1)[-1].split("/", 1)[0]
+    if rest.startswith("["):
+        return rest[: rest.find("]") + 1].lower()
+    return rest.rsplit(":", 1)[0].lower() if ":" in rest else rest.lower()
+
+
+class StorageFactory(EntryFactory):
+    """Storage Entries (localStorage, sessionStorage, IndexedDB, caches, service
+    workers): host and id come from the origin; cookie attributes are None."""
+
+    __slots__ = ()
+
+    def build(self, count: int, **columns: Any) -> list[Entry]:
+        """``count`` entries from the columns named in ``STORAGE_COLUMNS``.
+
+        ``origin`` is ``scheme://host[:port]`` without a trailing slash.
+        """
+        _check(columns, STORAGE_COLUMNS)
+        if count == 0:
+            return []
+        origins = columns["origin"]
+        hosts: Any = (
+            [origin_host(o) for o in origins] if isinstance(origins, (list, tuple))
+            else origin_host(origins)
+        )
+        return self.build_entries(
+            count,
+            id_subject=origins,
+            host=hosts,
+            domain_cookie=None,
+            path=None,
+            expires=None,
+            secure=None,
+            http_only=None,
+            same_site=None,
+            created=None,
+            priority=None,
+            source_scheme=None,
+            source_port=None,
+            partitioned=[k is not None for k in columns["partition_key"]]
+            if isinstance(columns["partition_key"], (list, tuple))
+            else columns["partition_key"] is not None,
+            **columns,
+        )
+
+    def rows(self, rows: list[tuple[Any, ...]]) -> list[Entry]:
+        """Storage entries from row tuples in ``STORAGE_COLUMNS`` order."""
+        return self._rows(rows, STORAGE_COLUMNS)
