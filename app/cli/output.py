@@ -88,16 +88,15 @@ def write_scan(
 
 
 def _flags(entry: Entry) -> str:
+    """Secure, HttpOnly, partitioned and stale, as short words (blank for storage)."""
     flags = []
     if entry.secure:
-        flags.append("S")
+        flags.append("secure")
     if entry.http_only:
-        flags.append("H")
-    if entry.same_site and entry.same_site != "unspecified":
-        flags.append(entry.same_site[0].upper())
+        flags.append("httponly")
     if entry.stale:
         flags.append("stale")
-    return "".join(flags[:3]) + (" stale" if entry.stale else "")
+    return ",".join(flags)
 
 
 def _shown_value(entry: Entry) -> str:
@@ -111,7 +110,8 @@ def _shown_value(entry: Entry) -> str:
 
 
 def write_table(out: TextIO, entries: Sequence[Entry]) -> None:
-    headers = ("ID", "BROWSER", "KIND", "HOST", "NAME", "PARTITION", "EXPIRES", "FLAGS", "SIZE", "VALUE")
+    headers = ("ID", "BROWSER", "KIND", "HOST", "NAME", "PARTITION", "EXPIRES", "SAMESITE", "FLAGS",
+               "SIZE", "VALUE")
     rows = [
         (
             e.id,
@@ -121,6 +121,7 @@ def write_table(out: TextIO, entries: Sequence[Entry]) -> None:
             e.name,
             e.partition_site or "",
             e.expires or "session" if not e.persistent else (e.expires or ""),
+            e.same_site or "",
             _flags(e),
             str(e.size),
             _shown_value(e),
