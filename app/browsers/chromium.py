@@ -17,7 +17,7 @@ from privacy_inspector.browsers import sqlitecopy
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
 from privacy_inspector.browsers.decrypt import ChromiumDecryptor
 from privacy_inspector.core import sites
-from privacy_inspector.core.records import Entry, Profile, ReadError, ValueState
+from privacy_inspector.core.records import Entry, Profile, ValueState
 from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_column
 
 WINDOWS_EPOCH_OFFSET_MICROS = WINDOWS_EPOCH_OFFSET * 1_000_000
@@ -30,29 +30,28 @@ _SAME_SITE = {-1: "unspecified", 0: "none", 1: "lax", 2: "strict"}
 _PRIORITY = {0: "low", 1: "medium", 2: "high"}
 _SOURCE_SCHEME = {0: "unset", 1: "non_secure", 2: "secure"}
 
-# Column (or fallback expression) per field, in the order the reader unpacks.
+# Each column: older names for it, and the SQL to use where the file has
+# neither (None: the column is required).
 _COLUMNS = (
-    ("host_key", None),
-    ("name", None),
-    ("path", "'/'"),
-    ("value", "''"),
-    ("encrypted_value", "X''"),
-    ("top_frame_site_key", "''"),
-    ("expires_utc", "0"),
-    ("is_persistent", None),
-    ("is_secure", None),
-    ("is_httponly", None),
-    ("samesite", "-1"),
-    ("creation_utc", "0"),
-    ("last_access_utc", "0"),
-    ("priority", "NULL"),
-    ("source_scheme", "NULL"),
-    ("source_port", "NULL"),
+    ("host_key", (), None),
+    ("name", (), None),
+    ("path", (), "'/'"),
+    ("value", (), "''"),
+    ("encrypted_value", (), "X''"),
+    ("top_frame_site_key", (), "''"),
+    ("expires_utc", (), "0"),
+    ("is_persistent", ("persistent", "has_expires"), None),
+    ("is_secure", ("secure",), None),
+    ("is_httponly", ("httponly",), None),
+    ("samesite", (), "-1"),
+    ("creation_utc", (), "0"),
+    ("last_access_utc", (), "0"),
+    ("priority", (), "NULL"),
+    ("source_scheme", (), "NULL"),
+    ("source_port", (), "NULL"),
 )
 _EMPTY, _PLAIN, _ENCRYPTED = 0, 1, 2
 _STATE_OF = {_EMPTY: ValueState.PLAIN, _PLAIN: ValueState.PLAIN, _ENCRYPTED: ValueState.ENCRYPTED}
-# Names older schemas used for the same column.
-_OLD_NAMES = {"is_persistent": "persistent", "is_secure": "secure", "is_httponly": "httponly"}
 
 
 def cookie_stores(profile_dir: Path) -> list[tuple[Path, bool]]:
@@ -80,28 +79,6 @@ def _schema_version(conn: sqlite3.Connection) -> int | None:
         return int(row[0]) if row else None
     except (TypeError, ValueError):
         return None
-
-
-def _columns(conn: sqlite3.Connection, path: Path) -> dict[str, str]:
-    """The SQL expression for each field, from the columns this file has."""
-    present = sqlitecopy.columns(conn, "cookies")
-    if not present:
-        raise ReadError(f"{path.name} has no cookies table: it is not a Chromium cookie database")
-    exprs = {}
-    for column, fallback in _COLUMNS:
-        if column in present:
-            exprs[column] = column
-        elif _OLD_NAMES.get(column) in present:
-            exprs[column] = _OLD_NAMES[column]
-        elif column == "is_persistent" and "has_expires" in present:
-            exprs[column] = "has_expires"
-        elif fallback is not None:
-            exprs[column] = fallback
-        else:
-            raise ReadError(
-                f"{path.name} has an unknown layout: its cookies table lacks the column {column}"
-            )
-    return exprs
 
 
 def _seconds(expr: str) -> str:
@@ -161,7 +138,9 @@ def read_cookie_file(
     make = CookieFactory(profile)
     with sqlitecopy.open_copy(path) as conn:
         version = _schema_version(conn)
-        exprs = _columns(conn, path)
+        exprs, _ = sqlitecopy.column_expressions(
+            conn, "cookies", _COLUMNS, path, "a Chromium cookie database"
+        )
         if version is not None and version > KNOWN_VERSION:
             options.note_problem(
                 store,

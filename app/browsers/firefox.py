@@ -41,21 +41,23 @@ SESSION_FILES = (
     ("sessionstore-backups/previous.jsonlz4", True),
 )
 
+# Each column: older names for it (none so far), and the SQL to use where the
+# file lacks it (None: the column is required).
 _COLUMNS = (
-    ("host", None),
-    ("name", None),
-    ("path", "'/'"),
-    ("value", "''"),
-    ("originAttributes", "''"),
-    ("expiry", "0"),
-    ("isSecure", "0"),
-    ("isHttpOnly", "0"),
-    ("sameSite", "256"),
-    ("rawSameSite", "NULL"),
-    ("creationTime", "0"),
-    ("lastAccessed", "0"),
-    ("schemeMap", "NULL"),
-    ("isPartitionedAttributeSet", "NULL"),
+    ("host", (), None),
+    ("name", (), None),
+    ("path", (), "'/'"),
+    ("value", (), "''"),
+    ("originAttributes", (), "''"),
+    ("expiry", (), "0"),
+    ("isSecure", (), "0"),
+    ("isHttpOnly", (), "0"),
+    ("sameSite", (), "256"),
+    ("rawSameSite", (), "NULL"),
+    ("creationTime", (), "0"),
+    ("lastAccessed", (), "0"),
+    ("schemeMap", (), "NULL"),
+    ("isPartitionedAttributeSet", (), "NULL"),
 )
 
 
@@ -101,19 +103,9 @@ def _partition_and_container(
 
 def _select(conn: sqlite3.Connection, path: Path, version: int, with_values: bool) -> str:
     """The query, with expiry in seconds, sizes and SameSite worked out by SQLite."""
-    present = sqlitecopy.columns(conn, "moz_cookies")
-    if not present:
-        raise ReadError(f"{path.name} has no moz_cookies table: it is not a Firefox cookie database")
-    exprs = {}
-    for column, fallback in _COLUMNS:
-        if column in present:
-            exprs[column] = column
-        elif fallback is not None:
-            exprs[column] = fallback
-        else:
-            raise ReadError(
-                f"{path.name} has an unknown layout: moz_cookies lacks the column {column}"
-            )
+    exprs, present = sqlitecopy.column_expressions(
+        conn, "moz_cookies", _COLUMNS, path, "a Firefox cookie database"
+    )
     expiry = exprs["expiry"]
     if version >= EXPIRY_MS_VERSION:
         expiry = f"{expiry} / 1000"

@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from privacy_inspector.core.records import ReadError
@@ -120,6 +120,37 @@ def open_copy(path: Path) -> Iterator[sqlite3.Connection]:
 
 def columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def column_expressions(
+    conn: sqlite3.Connection,
+    table: str,
+    wanted: Sequence[tuple[str, tuple[str, ...], str | None]],
+    path: Path,
+    what: str,
+) -> tuple[dict[str, str], set[str]]:
+    """The SQL expression for each wanted column, from the columns the file has.
+
+    ``wanted`` holds (column, older names for it, fallback SQL or None when the
+    column is required).  Returns the expressions and the columns present.
+    ReadError if the table is missing (the file is not ``what``) or lacks a
+    required column.
+    """
+    present = columns(conn, table)
+    if not present:
+        raise ReadError(f"{path.name} has no {table} table: it is not {what}")
+    exprs = {}
+    for column, older, fallback in wanted:
+        found = next((name for name in (column, *older) if name in present), None)
+        if found is not None:
+            exprs[column] = found
+        elif fallback is not None:
+            exprs[column] = fallback
+        else:
+            raise ReadError(
+                f"{path.name} has an unknown layout: its {table} table lacks the column {column}"
+            )
+    return exprs, present
 
 
 def _lenient_text(data: bytes) -> str:

@@ -50,15 +50,3 @@ class IdMaker:
         )
         return self._tag + _blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
-
-def entry_id(
-    profile_key: str,
-    kind: str,
-    store: str,
-    partition: str | None,
-    container: int | None,
-    host_or_origin: str,
-    name: str,
-    path: str | None,
-) -> str:
-    return IdMaker(profile_key, kind, store)(partition, container, host_or_origin, name, path)

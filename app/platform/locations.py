@@ -27,24 +27,22 @@ class Location(NamedTuple):
     sandbox: str | None = None
 
 
-def _chromium(browser: str, linux: list[str], flatpak: list[str], snap: list[str],
-              macos: list[str], windows: list[str]) -> list[Location]:
-    rows = [Location(browser, "chromium", LINUX, t) for t in linux]
-    rows += [Location(browser, "chromium", LINUX, t, "flatpak") for t in flatpak]
-    rows += [Location(browser, "chromium", LINUX, t, "snap") for t in snap]
-    rows += [Location(browser, "chromium", MACOS, f"{MAC_SUPPORT}/{t}") for t in macos]
-    rows += [Location(browser, "chromium", WINDOWS, t) for t in windows]
+def _rows(browser: str, engine: str, linux: list[str], flatpak: list[str], snap: list[str],
+          macos: list[str], windows: list[str]) -> list[Location]:
+    rows = [Location(browser, engine, LINUX, t) for t in linux]
+    rows += [Location(browser, engine, LINUX, t, "flatpak") for t in flatpak]
+    rows += [Location(browser, engine, LINUX, t, "snap") for t in snap]
+    rows += [Location(browser, engine, MACOS, f"{MAC_SUPPORT}/{t}") for t in macos]
+    rows += [Location(browser, engine, WINDOWS, t) for t in windows]
     return rows
 
 
-def _firefox(browser: str, linux: list[str], flatpak: list[str], snap: list[str],
-             macos: list[str], windows: list[str]) -> list[Location]:
-    rows = [Location(browser, "firefox", LINUX, t) for t in linux]
-    rows += [Location(browser, "firefox", LINUX, t, "flatpak") for t in flatpak]
-    rows += [Location(browser, "firefox", LINUX, t, "snap") for t in snap]
-    rows += [Location(browser, "firefox", MACOS, f"{MAC_SUPPORT}/{t}") for t in macos]
-    rows += [Location(browser, "firefox", WINDOWS, t) for t in windows]
-    return rows
+def _chromium(browser: str, **paths: list[str]) -> list[Location]:
+    return _rows(browser, "chromium", **paths)
+
+
+def _firefox(browser: str, **paths: list[str]) -> list[Location]:
+    return _rows(browser, "firefox", **paths)
 
 
 # Chromium family: user-data folders (the ones holding ``Local State``).
