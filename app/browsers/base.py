@@ -200,6 +200,12 @@ class CookieFactory(EntryFactory):
         return self._rows(rows, COOKIE_COLUMNS)
 
 
+def object_stores_note(stores: Iterable[tuple[str, int | None]]) -> str:
+    """An IndexedDB entry's ``value_note``: ``stores: events (3), prefs (1)``."""
+    parts = [f"{name} ({'?' if count is None else count})" for name, count in stores]
+    return "stores: " + ", ".join(parts) if parts else "no object stores"
+
+
 def origin_host(origin: str) -> str:
     """``https://www.Example.com:8443`` -> ``www.example.com`` (IPv6 keeps its brackets)."""
     rest = origin.split("://", 1)[-1].split("/", 1)[0]
@@ -223,10 +229,12 @@ class StorageFactory(EntryFactory):
         if count == 0:
             return []
         origins = columns["origin"]
-        hosts: Any = (
-            [origin_host(o) for o in origins] if isinstance(origins, (list, tuple))
-            else origin_host(origins)
-        )
+        if isinstance(origins, (list, tuple)):
+            # Many entries share an origin: work each one out once.
+            host_of = {o: origin_host(o) for o in set(origins)}
+            hosts: Any = list(map(host_of.__getitem__, origins))
+        else:
+            hosts = origin_host(origins)
         return self.build_entries(
             count,
             id_subject=origins,

@@ -72,14 +72,14 @@ def parse_origin_attributes(suffix: str) -> tuple[str | None, str | None, int | 
     if not suffix:
         return None, None, None
     attrs = urllib.parse.parse_qs(suffix, keep_blank_values=True)
-    return _partition_and_container(
+    return partition_and_container(
         attrs.get("partitionKey", [""])[0],
         attrs.get("firstPartyDomain", [""])[0],
         attrs.get("userContextId", [""])[0],
     )
 
 
-def _partition_and_container(
+def partition_and_container(
     partition_key: str, first_party_domain: str, user_context: Any
 ) -> tuple[str | None, str | None, int | None]:
     raw = None
@@ -235,33 +235,58 @@ def load_session_file(path: Path) -> Any:
         raise ReadError(f"{path.name} does not hold valid session data") from exc
 
 
-def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
-    """Session cookies from the newest live session file, plus stale ones from ``previous``.
-
-    While Firefox runs (or after a crash) the live file is ``recovery.jsonlz4``;
-    after a clean exit it is ``sessionstore.jsonlz4``.  The newer of the two is
-    read.  A cookie in ``previous.jsonlz4`` that the live file also holds is
-    shown once, from the live file.
-    """
+def session_sources(profile: Profile) -> list[tuple[Path, bool]]:
+    """The session files to read, as (path, stale): the newer of the live files
+    (``sessionstore.jsonlz4`` after a clean exit, ``recovery.jsonlz4`` while
+    Firefox runs or after a crash), then ``previous.jsonlz4``."""
     live = [
         profile.path / rel for rel, stale in SESSION_FILES if not stale and (profile.path / rel).is_file()
     ]
     live.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    sources = live[:1]
-    previous = profile.path / "sessionstore-backups" / "previous.jsonlz4"
-    if previous.is_file():
-        sources.append(previous)
+    sources = [(p, False) for p in live[:1]]
+    sources += [
+        (profile.path / rel, True) for rel, stale in SESSION_FILES if stale and (profile.path / rel).is_file()
+    ]
+    return sources
+
+
+# While Firefox runs it replaces recovery.jsonlz4 every few seconds, moving the
+# old one aside first: a file can vanish between listing and reading.
+SESSION_ATTEMPTS = 4
+
+
+def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
+    """Session cookies from the live session file, plus stale ones from ``previous``.
+
+    A cookie in ``previous.jsonlz4`` that the live file also holds is shown
+    once, from the live file.  If a session file vanishes while it is read
+    (Firefox replacing it), the reading starts over.
+    """
+    for _ in range(SESSION_ATTEMPTS):
+        problems: list[tuple[str, str]] = []
+        try:
+            rows = _session_cookie_rows(profile, options.show_values, problems)
+        except FileNotFoundError:
+            continue
+        for store, message in problems:
+            options.note_problem(store, message)
+        return CookieFactory(profile).rows(rows)
+    raise ReadError("the session files kept changing while they were read; scan again")
+
+
+def _session_cookie_rows(
+    profile: Profile, show_values: bool, problems: list[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     seen: set[tuple[str, str, str, str | None, int | None]] = set()
-    for path in sources:
-        stale = path == previous
+    for path, stale in session_sources(profile):
         store = path.relative_to(profile.path).as_posix()
         try:
             state = load_session_file(path)
         except ReadError as exc:
             if not stale:
                 raise
-            options.note_problem(store, str(exc))
+            problems.append((store, str(exc)))
             continue
         for cookie in _session_cookies(state):
             host = str(cookie.get("host", ""))
@@ -271,7 +296,7 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
             oa = cookie.get("originAttributes") or {}
             if not isinstance(oa, dict):
                 oa = {}
-            raw_key, partition, container = _partition_and_container(
+            raw_key, partition, container = partition_and_container(
                 str(oa.get("partitionKey", "") or ""),
                 str(oa.get("firstPartyDomain", "") or ""),
                 oa.get("userContextId"),
@@ -295,7 +320,7 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
                 bool(cookie.get("httponly")),
                 _SAME_SITE.get(cookie.get("sameSite", 256), "unspecified"),
                 len(name.encode()) + len(value.encode()),
-                value if options.show_values else None,
+                value if show_values else None,
                 ValueState.PLAIN,
                 stale,
                 None,
@@ -306,7 +331,7 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
                 None,
                 None,
             ))
-    return CookieFactory(profile).rows(rows)
+    return rows
 
 
 def read_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:

@@ -105,7 +105,10 @@ def _shown_value(entry: Entry) -> str:
     if entry.value_state == "encrypted":
         return f"{MASK} (encrypted)"
     if entry.value_state == "unavailable":
-        return "(cannot decrypt)"
+        if entry.kind == "cookie":
+            return "(cannot decrypt)"
+        # Databases, caches and workers have no single value: show what they hold.
+        return f"({entry.value_note})" if entry.value_note else ""
     return MASK
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from privacy_inspector.browsers import chromium, firefox, safari
+from privacy_inspector.browsers import chromium, chromium_idb, firefox, firefox_storage, safari
 from privacy_inspector.browsers.base import ReadOptions, StoreReader
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError, ScanError
 
@@ -36,10 +36,20 @@ class Store:
 
 
 STORES: dict[str, tuple[Store, ...]] = {
-    Engine.CHROMIUM: (Store(Kind.COOKIE, "Cookies", chromium.read_cookies),),
+    Engine.CHROMIUM: (
+        Store(Kind.COOKIE, "Cookies", chromium.read_cookies),
+        Store(Kind.INDEXED_DB, "IndexedDB", chromium_idb.read_indexed_db),
+        Store(Kind.CACHE_STORAGE, "Cache Storage", chromium_idb.read_cache_storage),
+        Store(Kind.SERVICE_WORKER, "Service Worker", chromium_idb.read_service_workers),
+    ),
     Engine.FIREFOX: (
         Store(Kind.COOKIE, "cookies.sqlite", firefox.read_cookie_database),
         Store(Kind.COOKIE, "sessionstore", firefox.read_session_cookies),
+        Store(Kind.LOCAL_STORAGE, "localStorage", firefox_storage.read_local_storage),
+        Store(Kind.SESSION_STORAGE, "sessionStorage", firefox_storage.read_session_storage),
+        Store(Kind.INDEXED_DB, "IndexedDB", firefox_storage.read_indexed_db),
+        Store(Kind.CACHE_STORAGE, "Cache Storage", firefox_storage.read_cache_storage),
+        Store(Kind.SERVICE_WORKER, "serviceworker.txt", firefox_storage.read_service_workers),
     ),
     Engine.SAFARI: (Store(Kind.COOKIE, "Cookies.binarycookies", safari.read_cookies),),
 }

@@ -1,0 +1,405 @@
+"""Chromium-family localStorage and sessionStorage: the LevelDBs of a profile.
+
+``Local Storage/leveldb`` (bytewise LevelDB, one for the whole profile):
+
+* ``VERSION`` -> ``1``;
+* ``META:<storage key>`` -> protobuf ``{1: last modified, 2: size}`` and
+  ``METAACCESS:<storage key>`` -> ``{1: last accessed}``, times in µs since 1601;
+* ``_<storage key>\\x00<script key>`` -> the value.  Script key and value each
+  start with a format byte: 0 = UTF-16LE, 1 = Latin-1.
+
+``Session Storage`` (bytewise LevelDB):
+
+* ``version`` -> ``1``, ``next-map-id`` -> the next free map number;
+* ``namespace-<guid>-<storage key>`` -> a map number (ASCII).  A namespace is
+  one tab's session (the GUID with ``_`` for ``-``); cloned tabs share a map
+  until one of them writes;
+* ``map-<number>-<script key>`` -> the value, UTF-16LE (script keys UTF-8, no
+  format bytes).
+
+Storage keys are ``https://host:port`` (Local Storage) or ``https://host:port/``
+(Session Storage) for a first-party origin; a partitioned (third-party) context
+is ``https://embed:port/^0https://top.site``, where ``^0`` is the top-level
+site, ``^1``/``^2`` a nonce (credentialless iframes, fenced frames), ``^3`` the
+cross-site-ancestor bit and ``^4``/``^5``/``^6`` an opaque top-level site's
+nonce and precursor (Chromium ``storage_key.cc``).
+
+sessionStorage is listed once per namespace (per tab): two tabs can hold
+different values under one key, and Chromium keeps them apart, so each gets
+an entry of its own; the namespace is part of the id (``id_store``) but not of
+``store``.  Maps that no namespace refers to are garbage that Chromium deletes
+at its next start: they name no origin and are not listed.
+
+Chromium's SQLite-backed DOM storage (an experiment: a ``LocalStorage`` SQLite
+file in the profile, an ``exp-v1`` tag in the LevelDB folder) cannot be read
+yet; the scan says so instead of listing nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from privacy_inspector.browsers import leveldb
+from privacy_inspector.browsers.base import ReadOptions, StorageFactory
+from privacy_inspector.core import sites
+from privacy_inspector.core.records import Entry, Kind, Profile, ReadError, ValueState
+from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_column
+
+LOCAL_STORAGE = "Local Storage/leveldb"
+SESSION_STORAGE = "Session Storage"
+# The files of Chromium's SQLite-backed DOM storage experiment (crbug 377242771).
+SQLITE_LOCAL_STORAGE = "LocalStorage"
+SQLITE_SESSION_STORAGE = "SessionStorage"
+
+_UTF16, _LATIN1 = 0, 1
+_WINDOWS_EPOCH_MICROS = WINDOWS_EPOCH_OFFSET * 1_000_000
+
+
+# --------------------------------------------------------------------------
+# Storage keys
+# --------------------------------------------------------------------------
+
+
+def _strip_origin(origin: str) -> str:
+    """``https://h:p/`` -> ``https://h:p`` (an origin has no path)."""
+    scheme, sep, rest = origin.partition("://")
+    if not sep:
+        return origin.rstrip("/")
+    return f"{scheme}://{rest.rstrip('/')}"
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_storage_key(key: str) -> tuple[str, str | None, str | None]:
+    """(origin, partition key, partition site) of a serialized Chromium StorageKey.
+
+    ``https://ad.example:8443/^0https://news.site`` gives
+    ``("https://ad.example:8443", "^0https://news.site", "news.site")``; a
+    first-party key gives ``(origin, None, None)``.  The partition key is the
+    raw suffix, so nonce partitions and cross-site-ancestor keys get ids of
+    their own.  A nonce partition has no known top-level site.
+    """
+    caret = key.find("^")
+    if caret < 0:
+        return _strip_origin(key), None, None
+    origin = _strip_origin(key[:caret])
+    suffix = key[caret:]
+    fields: dict[str, str] = {}
+    for part in suffix.split("^")[1:]:
+        if part:
+            fields.setdefault(part[0], part[1:])
+    site: str | None = None
+    if fields.get("0"):
+        site = sites.site_of_origin(fields["0"])
+    elif fields.get("6"):
+        # An opaque top-level site (a sandboxed or data: page) from this precursor.
+        site = sites.site_of_origin(fields["6"])
+    elif "3" in fields and "1" not in fields:
+        # Same-site top level, with a cross-site frame in between.
+        site = sites.site_of_origin(origin)
+    return origin, suffix, site
+
+
+def _chromium_seconds(micros: int) -> int | None:
+    return (micros - _WINDOWS_EPOCH_MICROS) // 1_000_000 if micros > 0 else None
+
+
+def _protobuf_varints(data: bytes) -> dict[int, int]:
+    """The varint fields of a small protobuf message (others are skipped)."""
+    out: dict[int, int] = {}
+    pos = 0
+    n = len(data)
+    try:
+        while pos < n:
+            tag, pos = leveldb._varint(data, pos)
+            wire = tag & 7
+            if wire == 0:
+                out[tag >> 3], pos = leveldb._varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 2:
+                length, pos = leveldb._varint(data, pos)
+                pos += length
+            elif wire == 5:
+                pos += 4
+            else:
+                break
+    except leveldb._Corrupt:
+        pass
+    return out
+
+
+# --------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------
+
+
+def _decode_formatted(raw: bytes) -> str:
+    """A localStorage string: format byte, then UTF-16LE or Latin-1 (ValueError if neither)."""
+    if not raw:
+        raise ValueError("it is empty (no format byte)")
+    fmt = raw[0]
+    if fmt == _LATIN1:
+        return raw[1:].decode("latin-1")
+    if fmt == _UTF16:
+        return _decode_utf16(raw[1:])
+    raise ValueError(f"its format byte {fmt} is unknown")
+
+
+def _decode_utf16(raw: bytes) -> str:
+    if len(raw) % 2:
+        raise ValueError("it has an odd number of bytes for UTF-16")
+    try:
+        return raw.decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise ValueError("it holds a lone UTF-16 surrogate, which cannot be shown") from None
+
+
+def _lossy_size(raw: bytes, utf16: bool) -> int:
+    """UTF-8 size of a string that cannot be decoded exactly (lone surrogates count 3 bytes)."""
+    if utf16:
+        text = raw[: len(raw) & ~1].decode("utf-16-le", "surrogatepass")
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(raw)
+
+
+class _Columns:
+    """The columns of one store's entries, filled row by row."""
+
+    __slots__ = ("origin", "name", "partition_key", "partition_site", "size", "value",
+                 "state", "note", "accessed", "id_store", "show")
+
+    def __init__(self, show_values: bool) -> None:
+        self.show = show_values
+        self.origin: list[str] = []
+        self.name: list[str] = []
+        self.partition_key: list[str | None] = []
+        self.partition_site: list[str | None] = []
+        self.size: list[int] = []
+        self.value: list[str | None] = []
+        self.state: list[str] = []
+        self.note: list[str | None] = []
+        self.accessed: list[int | None] = []
+        self.id_store: list[str] = []
+
+    def add(self, parsed: tuple[str, str | None, str | None], name: str, value: str | None,
+            size: int, note: str | None, accessed: int | None, id_store: str) -> None:
+        self.origin.append(parsed[0])
+        self.partition_key.append(parsed[1])
+        self.partition_site.append(parsed[2])
+        self.name.append(name)
+        self.size.append(size)
+        if note is None:
+            self.value.append(value if self.show else None)
+            self.state.append(ValueState.PLAIN)
+        else:
+            self.value.append(None)
+            self.state.append(ValueState.UNAVAILABLE)
+        self.note.append(note)
+        self.accessed.append(accessed)
+        self.id_store.append(id_store)
+
+    def build(self, profile: Profile, kind: str, store: str, persistent: bool) -> list[Entry]:
+        return StorageFactory(profile, kind).build(
+            len(self.name),
+            store=store,
+            id_store=self.id_store,
+            origin=self.origin,
+            name=self.name,
+            partition_key=self.partition_key,
+            partition_site=self.partition_site,
+            container=None,
+            persistent=persistent,
+            size=self.size,
+            value=self.value,
+            value_state=self.state,
+            stale=False,
+            last_accessed=iso_column(self.accessed),
+            value_note=self.note,
+        )
+
+
+# --------------------------------------------------------------------------
+# Opening the stores
+# --------------------------------------------------------------------------
+
+
+def _sqlite_file(profile: Profile, name: str) -> Path | None:
+    path = profile.path / name
+    try:
+        with open(path, "rb") as f:
+            if f.read(16) == leveldb.SQLITE_HEADER:
+                return path
+    except OSError:
+        pass
+    return None
+
+
+def _open(profile: Profile, options: ReadOptions, store: str, sqlite_name: str,
+          what: str) -> leveldb.Database | None:
+    """The store's LevelDB, or None where the profile has none; ReadError if unreadable."""
+    folder = profile.path / store
+    sqlite = _sqlite_file(profile, sqlite_name)
+    if not leveldb.has_database(folder):
+        if sqlite is not None:
+            raise ReadError(
+                f"this profile keeps its {what} in Chromium's new SQLite format "
+                f"({sqlite_name}), which this app cannot read yet"
+            )
+        return None
+    try:
+        db = leveldb.open_database(folder)
+    except leveldb.LevelDBError as exc:
+        raise ReadError(f"{store} cannot be read: {exc}") from None
+    if sqlite is not None:
+        options.note_problem(
+            sqlite_name,
+            f"this profile also keeps {what} in Chromium's new SQLite format ({sqlite_name}), "
+            f"which this app cannot read yet: only the {what} in {store} is listed",
+        )
+    tag = leveldb.experiment_tag(folder)
+    if tag is not None:
+        options.note_problem(
+            store,
+            f"{store} is tagged ({tag}) for Chromium's SQLite storage experiment, whose "
+            f"format this app cannot read yet: {what} kept in that format is not listed",
+        )
+    return db
+
+
+# --------------------------------------------------------------------------
+# localStorage
+# --------------------------------------------------------------------------
+
+
+def read_local_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
+    """Every localStorage item of a Chromium profile (``Local Storage/leveldb``)."""
+    db = _open(profile, options, LOCAL_STORAGE, SQLITE_LOCAL_STORAGE, "localStorage")
+    if db is None:
+        return []
+    records = db.records
+    # Per storage key: the newest of last access and last modification (µs since 1601).
+    times: dict[bytes, int] = {}
+    data_keys: list[bytes] = []
+    for key, raw in records.items():
+        first = key[:1]
+        if first == b"_":
+            data_keys.append(key)
+        elif key.startswith(b"META:") or key.startswith(b"METAACCESS:"):
+            sk = key[key.index(b":") + 1 :]
+            micros = _protobuf_varints(raw).get(1, 0)
+            if micros > times.get(sk, 0):
+                times[sk] = micros
+    data_keys.sort()
+    cols = _Columns(options.show_values)
+    skipped = 0
+    last_sk = None
+    parsed: Any = None
+    accessed: int | None = None
+    for key in data_keys:
+        sep = key.find(b"\x00", 1)
+        if sep < 0:
+            skipped += 1
+            continue
+        sk = key[1:sep]
+        if sk != last_sk:
+            last_sk = sk
+            parsed = parse_storage_key(sk.decode("utf-8", "replace"))
+            accessed = _chromium_seconds(times.get(sk, 0))
+        script_key = key[sep + 1 :]
+        try:
+            name = _decode_formatted(script_key)
+        except ValueError:
+            if script_key[:1] not in (b"\x00", b"\x01"):
+                skipped += 1
+                continue
+            name = script_key[1:].decode(
+                "utf-16-le" if script_key[0] == _UTF16 else "latin-1", "replace"
+            )
+        raw = records[key]
+        name_size = len(name.encode("utf-8", "surrogatepass"))
+        try:
+            value: str | None = _decode_formatted(raw)
+        except ValueError as exc:
+            utf16 = raw[:1] == b"\x00"
+            cols.add(parsed, name, None, name_size + _lossy_size(raw[1:], utf16),
+                     f"the stored value cannot be decoded: {exc}", accessed, LOCAL_STORAGE)
+            continue
+        cols.add(parsed, name, value, name_size + len(value.encode()), None, accessed,
+                 LOCAL_STORAGE)
+    if skipped:
+        options.note_problem(
+            LOCAL_STORAGE,
+            f"{skipped} localStorage record(s) in {LOCAL_STORAGE} have a key this app does "
+            "not understand and are not listed",
+        )
+    return cols.build(profile, Kind.LOCAL_STORAGE, LOCAL_STORAGE, persistent=True)
+
+
+# --------------------------------------------------------------------------
+# sessionStorage
+# --------------------------------------------------------------------------
+
+_NAMESPACE_PREFIX = b"namespace-"
+_MAP_PREFIX = b"map-"
+_GUID_LENGTH = 36
+
+
+def read_session_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
+    """Every sessionStorage item of a Chromium profile, once per tab (``Session Storage``)."""
+    db = _open(profile, options, SESSION_STORAGE, SQLITE_SESSION_STORAGE, "sessionStorage")
+    if db is None:
+        return []
+    records = db.records
+    # map number -> [(namespace, storage key)]
+    users: dict[bytes, list[tuple[str, bytes]]] = {}
+    # map number -> [(script key, value)]
+    maps: dict[bytes, list[tuple[bytes, bytes]]] = {}
+    skipped = 0
+    for key, raw in records.items():
+        if key.startswith(_MAP_PREFIX):
+            dash = key.find(b"-", len(_MAP_PREFIX))
+            if dash < 0:
+                skipped += 1
+                continue
+            maps.setdefault(key[len(_MAP_PREFIX) : dash], []).append((key[dash + 1 :], raw))
+        elif key.startswith(_NAMESPACE_PREFIX):
+            start = len(_NAMESPACE_PREFIX)
+            guid = key[start : start + _GUID_LENGTH]
+            if key[start + _GUID_LENGTH : start + _GUID_LENGTH + 1] != b"-":
+                skipped += 1
+                continue
+            sk = key[start + _GUID_LENGTH + 1 :]
+            users.setdefault(raw.strip(), []).append((guid.decode("ascii", "replace"), sk))
+    rows: list[tuple[str, bytes, bytes, bytes]] = []
+    for map_id, namespaces in users.items():
+        for namespace, sk in namespaces:
+            for script_key, raw in maps.get(map_id, ()):
+                rows.append((namespace, sk, script_key, raw))
+    rows.sort()
+    cols = _Columns(options.show_values)
+    for namespace, sk, script_key, raw in rows:
+        parsed = parse_storage_key(sk.decode("utf-8", "replace"))
+        name = script_key.decode("utf-8", "replace")
+        id_store = f"{SESSION_STORAGE}/{namespace}"
+        name_size = len(name.encode())
+        try:
+            value = _decode_utf16(raw)
+        except ValueError as exc:
+            cols.add(parsed, name, None, name_size + _lossy_size(raw, True),
+                     f"the stored value cannot be decoded: {exc}", None, id_store)
+            continue
+        cols.add(parsed, name, value, name_size + len(value.encode()), None, None, id_store)
+    if skipped:
+        options.note_problem(
+            SESSION_STORAGE,
+            f"{skipped} record(s) in {SESSION_STORAGE} have a key this app does not "
+            "understand and are not listed",
+        )
+    return cols.build(profile, Kind.SESSION_STORAGE, SESSION_STORAGE, persistent=False)
+
+
+def read_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
+    """localStorage and sessionStorage together (for callers that want one reader)."""
+    return read_local_storage(profile, options) + read_session_storage(profile, options)

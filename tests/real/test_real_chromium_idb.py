@@ -1,0 +1,410 @@
+"""IndexedDB, Cache Storage and service workers in profiles that real Chromium wrote.
+
+The fake site's pages declare their IndexedDB databases (tests/harness/site.py);
+``expected_storage`` says which origin and partition each belongs to, and the
+inventory must hold exactly those, with their object stores and record counts.
+
+The fake site has no service worker script, so Cache Storage and service
+workers are written by pages of a second small HTTPS server, started here with
+the fake site's certificate (valid for every host of the fake web): LiveOps'
+page and a DoubleClick iframe in it each register a service worker and fill
+caches.  The same server serves a page that writes enough IndexedDB records for
+LevelDB to move them into table files, and deletes some.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import ssl
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from privacy_inspector.browsers import chromium_idb
+from privacy_inspector.browsers.base import ReadOptions
+from privacy_inspector.core import sites
+from privacy_inspector.core.records import Profile
+from privacy_inspector.platform import discovery
+from tests.harness.chromium import running_chromium
+from tests.harness.site import DEFAULT_VISIT, Site, expected_storage
+
+pytestmark = pytest.mark.real_browser
+
+
+def _profile(profile_dir: Path) -> Profile:
+    (profile,) = discovery.resolve(profile_dir)
+    return profile
+
+
+def _expected_databases(pages, port: int) -> dict[tuple[str, str | None, str], set[str]]:
+    """(origin, partition site, database name) -> {"store (n)"} from the harness's declarations."""
+    out: dict[tuple[str, str | None, str], set[str]] = defaultdict(set)
+    for item in expected_storage("chromium", pages):
+        if item.kind != "indexedDB":
+            continue
+        store, count = item.value.rsplit(":", 1)
+        partition = sites.site_of_origin(item.partition_site) if item.partition_site else None
+        out[(item.origin(port), partition, item.key)].add(f"{store} ({count})")
+    return dict(out)
+
+
+def _stores(note: str) -> set[str]:
+    assert note.startswith("stores: "), note
+    return set(note.split("; ", 1)[0].removeprefix("stores: ").split(", "))
+
+
+def _check_databases(entries, pages, port: int, *, sqlite: bool) -> None:
+    expected = _expected_databases(pages, port)
+    # The pages write first-party and partitioned (third-party) databases.
+    assert {partition is None for _, partition, _ in expected} == {True, False}
+    found = {(e.origin, e.partition_site, e.name): e for e in entries}
+    assert len(found) == len(entries), "two databases share origin, partition and name"
+    assert sorted(found) == sorted(expected)
+    for key, stores in expected.items():
+        entry = found[key]
+        origin, partition, name = key
+        assert _stores(entry.value_note) == stores, key
+        assert entry.kind == "indexed_db"
+        assert entry.partitioned is (partition is not None)
+        assert (entry.value, entry.value_state, entry.persistent) == (None, "unavailable", True)
+        assert entry.size > 0
+        identifier = chromium_idb.origin_identifier(origin)
+        if sqlite:
+            assert entry.value_note.endswith("; Chromium's SQLite IndexedDB format")
+            file_name = chromium_idb.sqlite_database_file_name(name)
+            where = rf"IndexedDB/{re.escape(identifier)}/{file_name}"
+            if partition:
+                where = rf"WebStorage/\d+/IndexedDB/{file_name}"
+        else:
+            where = rf"IndexedDB/{re.escape(identifier)}\.indexeddb\.leveldb"
+            if partition:
+                where = r"WebStorage/\d+/IndexedDB/indexeddb\.leveldb"
+        assert re.fullmatch(where, entry.store), (key, entry.store)
+
+
+@pytest.mark.parametrize("fixture", ["chromium_profile", "chromium_profile_default_settings"])
+def test_every_database_the_pages_wrote(request, fixture):
+    written = request.getfixturevalue(fixture)
+    profile = _profile(written.profile_dir)
+    options = ReadOptions()
+    entries = chromium_idb.read_indexed_db(profile, options)
+    assert options.problems == []
+    _check_databases(entries, written.visited, written.site.port, sqlite=False)
+    # Each folder holds one database here: its size is the folder's.
+    for e in entries:
+        blobs = Path(str(profile.path / e.store).replace(".leveldb", ".blob"))
+        assert e.size == chromium_idb.folder_size(profile.path / e.store) + chromium_idb.folder_size(blobs)
+    # The fake site registers no service worker and opens no cache.
+    assert chromium_idb.read_service_workers(profile, options) == []
+    assert chromium_idb.read_cache_storage(profile, options) == []
+    assert options.problems == []
+
+
+def test_sqlite_backing_store(make_chromium_profile):
+    """Chromium's experimental SQLite IndexedDB, switched on: read, and said so."""
+    written = make_chromium_profile(
+        DEFAULT_VISIT, extra_args=["--enable-features=IdbSqliteBackingStore"]
+    )
+    profile = _profile(written.profile_dir)
+    assert not list((profile.path / "IndexedDB").glob("*.indexeddb.leveldb"))
+    options = ReadOptions()
+    entries = chromium_idb.read_indexed_db(profile, options)
+    assert options.problems == []
+    _check_databases(entries, written.visited, written.site.port, sqlite=True)
+
+
+# --------------------------------------------------------------------------
+# A second server: service workers, caches, many records
+# --------------------------------------------------------------------------
+
+SERVICE_WORKER = b"""
+self.addEventListener('install', (e) => self.skipWaiting());
+self.addEventListener('activate', (e) => e.waitUntil(clients.claim()));
+self.addEventListener('fetch', (e) => {});
+"""
+
+# What each host's document does: (service worker scope, {cache: [paths]}).
+WORKERS = {
+    "www.liveops.com": ("/app/", {"lo-pages": ["/app/", "/app/help"], "lo-assets": ["/logo.svg"]}),
+    "ad.doubleclick.net": ("/ads/", {"dc-creatives": ["/ads/banner-1"]}),
+}
+
+_WORKER_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title>
+%(frame)s<script>
+const H = window.__harness = {errors: [], report: {}, frames: {}};
+const spec = %(spec)s;
+function settle(worker) {
+  return new Promise((resolve) => {
+    if (worker.state === "activated") return resolve();
+    worker.addEventListener("statechange", () => { if (worker.state === "activated") resolve(); });
+  });
+}
+async function work() {
+  try {
+    const reg = await navigator.serviceWorker.register("/sw.js", {scope: spec.scope});
+    for (const [name, paths] of Object.entries(spec.caches)) {
+      const cache = await caches.open(name);
+      for (const p of paths) await cache.put(p, new Response("cached " + p));
+    }
+    await settle(reg.installing || reg.waiting || reg.active);
+    H.report = {caches: await caches.keys()};
+  } catch (e) { H.errors.push(String(e)); }
+}
+const frameDone = new Promise((resolve) => {
+  if (!%(has_frame)s) return resolve();
+  window.addEventListener("message", (ev) => {
+    H.frames.ad = ev.data.report; H.errors.push(...ev.data.errors); resolve();
+  });
+});
+(async () => {
+  await work();
+  await frameDone;
+  if (parent !== window) parent.postMessage({errors: H.errors, report: H.report}, "*");
+  document.title = H.errors.length ? "done with errors" : "done";
+})();
+</script>
+"""
+
+# Enough records (3,000 x 2 KB) for LevelDB to write table files; then 500
+# deleted, and a whole database created and deleted.
+_BULK_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title><script>
+const H = window.__harness = {errors: [], report: {}, frames: {}};
+const req = (r) => new Promise((ok, no) => { r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
+const done = (t) => new Promise((ok, no) => { t.oncomplete = ok; t.onerror = () => no(t.error); t.onabort = () => no(t.error); });
+(async () => {
+  try {
+    const open = indexedDB.open("bulk", 1);
+    open.onupgradeneeded = () => {
+      open.result.createObjectStore("rows");
+      open.result.createObjectStore("other", {autoIncrement: true});
+    };
+    const db = await req(open);
+    const pad = "x".repeat(2000);
+    for (let batch = 0; batch < 30; batch++) {
+      const t = db.transaction("rows", "readwrite");
+      for (let i = 0; i < 100; i++) t.objectStore("rows").put({pad: pad + i}, batch * 100 + i);
+      await done(t);
+    }
+    const t = db.transaction(["rows", "other"], "readwrite");
+    t.objectStore("rows").delete(IDBKeyRange.bound(0, 499));
+    t.objectStore("other").add("a");
+    t.objectStore("other").add("b");
+    await done(t);
+    db.close();
+    const gone = indexedDB.open("gone", 1);
+    gone.onupgradeneeded = () => gone.result.createObjectStore("s").put(1, 1);
+    (await req(gone)).close();
+    await req(indexedDB.deleteDatabase("gone"));
+  } catch (e) { H.errors.push(String(e)); }
+  document.title = H.errors.length ? "done with errors" : "done";
+})();
+</script>
+"""
+
+
+# The Storage Buckets API: a database "mail" in the default bucket and another
+# "mail" in the bucket "inbox" (WebStorage/<id>/IndexedDB, named in QuotaManager).
+_BUCKETS_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title><script>
+const H = window.__harness = {errors: [], report: {}, frames: {}};
+const req = (r) => new Promise((ok, no) => { r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
+async function mail(factory, records) {
+  const open = factory.open("mail", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("messages");
+  const db = await req(open);
+  const t = db.transaction("messages", "readwrite");
+  for (let i = 0; i < records; i++) t.objectStore("messages").put("m" + i, i);
+  await new Promise((ok, no) => { t.oncomplete = ok; t.onerror = () => no(t.error); });
+  db.close();
+}
+(async () => {
+  try {
+    await mail(indexedDB, 2);
+    const inbox = await navigator.storageBuckets.open("inbox");
+    await mail(inbox.indexedDB, 5);
+    H.report = {buckets: await navigator.storageBuckets.keys()};
+  } catch (e) { H.errors.push(String(e)); }
+  document.title = H.errors.length ? "done with errors" : "done";
+})();
+</script>
+"""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
+        pass
+
+    def do_GET(self):  # noqa: N802
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        port = self.server.server_address[1]
+        status, ctype, body = 404, "text/plain", b"not found\n"
+        if self.path == "/sw.js" and host in WORKERS:
+            status, ctype, body = 200, "text/javascript", SERVICE_WORKER
+        elif self.path == "/workers" and host in WORKERS:
+            frame = ""
+            if host == "www.liveops.com":
+                frame = f'<iframe src="https://ad.doubleclick.net:{port}/workers"></iframe>'
+            scope, caches = WORKERS[host]
+            page = _WORKER_PAGE % {
+                "frame": frame,
+                "spec": json.dumps({"scope": scope, "caches": caches}),
+                "has_frame": json.dumps(bool(frame)),
+            }
+            status, ctype, body = 200, "text/html; charset=utf-8", page.encode()
+        elif self.path == "/bulk":
+            status, ctype, body = 200, "text/html; charset=utf-8", _BULK_PAGE.encode()
+        elif self.path == "/buckets":
+            status, ctype, body = 200, "text/html; charset=utf-8", _BUCKETS_PAGE.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, context: ssl.SSLContext):
+        self.context = context
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def finish_request(self, request, client_address):
+        request.settimeout(15)
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+@dataclass
+class _Pages:
+    port: int
+
+    def url(self, host: str, path: str) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+    def origin(self, host: str) -> str:
+        return f"https://{host}:{self.port}"
+
+
+@pytest.fixture
+def pages(fake_site: Site) -> Iterator[_Pages]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(fake_site.certs.leaf_cert, fake_site.certs.leaf_key)
+    server = _Server(context)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield _Pages(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def _check_workers_and_caches(profile: Profile, pages: _Pages) -> None:
+    options = ReadOptions()
+    workers = {e.name: e for e in chromium_idb.read_service_workers(profile, options)}
+    caches = {(e.origin, e.name): e for e in chromium_idb.read_cache_storage(profile, options)}
+    assert options.problems == []
+    partition = {"www.liveops.com": None, "ad.doubleclick.net": "liveops.com"}
+    assert sorted(workers) == sorted(pages.url(h, scope) for h, (scope, _) in WORKERS.items())
+    for host, (scope, _) in WORKERS.items():
+        worker = workers[pages.url(host, scope)]
+        assert worker.kind == "service_worker"
+        assert (worker.origin, worker.partition_site) == (pages.origin(host), partition[host])
+        assert worker.partitioned is (partition[host] is not None)
+        assert worker.value_note.startswith(f"script: {pages.url(host, '/sw.js')}")
+        assert worker.size == len(SERVICE_WORKER)
+    expected = {
+        (pages.origin(host), name): len(paths)
+        for host, (_, specs) in WORKERS.items()
+        for name, paths in specs.items()
+    }
+    assert sorted(caches) == sorted(expected)
+    for (origin, name), count in expected.items():
+        cache = caches[(origin, name)]
+        host = origin.split("://", 1)[1].rsplit(":", 1)[0]
+        assert cache.kind == "cache_storage"
+        assert cache.partition_site == partition[host]
+        assert cache.value_note == f"{count} entr{'y' if count == 1 else 'ies'}"
+        assert cache.size > 0
+        if partition[host]:
+            assert re.fullmatch(r"WebStorage/\d+/CacheStorage/index\.txt", cache.store)
+        else:
+            folder = chromium_idb._origin_hash(origin)
+            assert cache.store == f"Service Worker/CacheStorage/{folder}/index.txt"
+
+
+def test_service_workers_and_caches(make_chromium_profile, fake_site, pages):
+    written = make_chromium_profile(())
+    with running_chromium(
+        written.user_data_dir, [pages.url("www.liveops.com", "/workers")], site=fake_site
+    ) as browser:
+        (result,) = browser.results
+        assert sorted(result.report["caches"]) == ["lo-assets", "lo-pages"]
+        assert result.frames["ad"]["caches"] == ["dc-creatives"]
+    # After a clean shutdown.
+    _check_workers_and_caches(_profile(written.profile_dir), pages)
+
+
+def test_many_records_in_table_files(make_chromium_profile, fake_site, pages):
+    written = make_chromium_profile(())
+    with running_chromium(
+        written.user_data_dir, [pages.url("www.liveops.com", "/bulk")], site=fake_site
+    ):
+        # While Chromium runs and holds the LevelDB's LOCK.
+        profile = _profile(written.profile_dir)
+        options = ReadOptions()
+        running = chromium_idb.read_indexed_db(profile, options)
+        assert options.problems == []
+        assert [(e.name, e.value_note) for e in running] == [
+            ("bulk", "stores: rows (2500), other (2)")]
+    folder = profile.path / "IndexedDB" / f"https_www.liveops.com_{pages.port}.indexeddb.leveldb"
+    assert list(folder.glob("*.ldb")), "LevelDB wrote no table file"
+    options = ReadOptions()
+    (entry,) = chromium_idb.read_indexed_db(profile, options)
+    assert options.problems == []
+    assert (entry.origin, entry.name, entry.value_note) == (
+        pages.origin("www.liveops.com"), "bulk", "stores: rows (2500), other (2)")
+    assert entry.size == chromium_idb.folder_size(folder)
+
+
+def test_storage_buckets(make_chromium_profile, fake_site, pages):
+    written = make_chromium_profile(())
+    with running_chromium(
+        written.user_data_dir, [pages.url("www.liveops.com", "/buckets")], site=fake_site
+    ) as browser:
+        assert browser.results[0].report["buckets"] == ["inbox"]
+    options = ReadOptions()
+    entries = chromium_idb.read_indexed_db(_profile(written.profile_dir), options)
+    assert options.problems == []
+    found = sorted((e.origin, e.name, e.partition_site, e.value_note, e.store) for e in entries)
+    origin = pages.origin("www.liveops.com")
+    assert found[0] == (
+        origin, "mail", None, "stores: messages (2)",
+        f"IndexedDB/https_www.liveops.com_{pages.port}.indexeddb.leveldb",
+    )
+    assert found[1][:4] == (origin, "mail", None, "stores: messages (5)")
+    assert re.fullmatch(r"WebStorage/\d+/IndexedDB/indexeddb\.leveldb", found[1][4])
+    assert len({e.id for e in entries}) == 2
