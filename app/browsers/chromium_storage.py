@@ -45,7 +45,7 @@ from privacy_inspector.browsers import leveldb
 from privacy_inspector.browsers.base import ReadOptions, StorageFactory
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Entry, Kind, Profile, ReadError, ValueState
-from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_column
+from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_from_unix
 
 LOCAL_STORAGE = "Local Storage/leveldb"
 SESSION_STORAGE = "Session Storage"
@@ -112,20 +112,20 @@ def _protobuf_varints(data: bytes) -> dict[int, int]:
     n = len(data)
     try:
         while pos < n:
-            tag, pos = leveldb._varint(data, pos)
+            tag, pos = leveldb.decode_varint(data, pos)
             wire = tag & 7
             if wire == 0:
-                out[tag >> 3], pos = leveldb._varint(data, pos)
+                out[tag >> 3], pos = leveldb.decode_varint(data, pos)
             elif wire == 1:
                 pos += 8
             elif wire == 2:
-                length, pos = leveldb._varint(data, pos)
+                length, pos = leveldb.decode_varint(data, pos)
                 pos += length
             elif wire == 5:
                 pos += 4
             else:
                 break
-    except leveldb._Corrupt:
+    except ValueError:
         pass
     return out
 
@@ -135,25 +135,17 @@ def _protobuf_varints(data: bytes) -> dict[int, int]:
 # --------------------------------------------------------------------------
 
 
-def _decode_formatted(raw: bytes) -> str:
-    """A localStorage string: format byte, then UTF-16LE or Latin-1 (ValueError if neither)."""
-    if not raw:
-        raise ValueError("it is empty (no format byte)")
-    fmt = raw[0]
-    if fmt == _LATIN1:
-        return raw[1:].decode("latin-1")
-    if fmt == _UTF16:
-        return _decode_utf16(raw[1:])
-    raise ValueError(f"its format byte {fmt} is unknown")
-
-
 def _decode_utf16(raw: bytes) -> str:
-    if len(raw) % 2:
-        raise ValueError("it has an odd number of bytes for UTF-16")
     try:
         return raw.decode("utf-16-le")
     except UnicodeDecodeError:
+        if len(raw) % 2:
+            raise ValueError("it has an odd number of bytes for UTF-16") from None
         raise ValueError("it holds a lone UTF-16 surrogate, which cannot be shown") from None
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _lossy_size(raw: bytes, utf16: bool) -> int:
@@ -165,44 +157,59 @@ def _lossy_size(raw: bytes, utf16: bool) -> int:
 
 
 class _Columns:
-    """The columns of one store's entries, filled row by row."""
+    """The columns of one store's entries.
 
-    __slots__ = ("origin", "name", "partition_key", "partition_site", "size", "value",
-                 "state", "note", "accessed", "id_store", "show")
+    Readers append each item's name, value and size, then call ``end_group``
+    once per storage key with what all of that key's items share, so that the
+    per-item work stays small (a Local Storage can hold 100,000 items).
+    """
+
+    __slots__ = ("show", "name", "value", "size", "bad", "origin", "partition_key",
+                 "partition_site", "accessed", "id_store", "_start")
 
     def __init__(self, show_values: bool) -> None:
         self.show = show_values
-        self.origin: list[str] = []
         self.name: list[str] = []
+        self.value: list[str | None] = []
+        self.size: list[int] = []
+        # (index, note) of the items whose value could not be decoded.
+        self.bad: list[tuple[int, str]] = []
+        self.origin: list[str] = []
         self.partition_key: list[str | None] = []
         self.partition_site: list[str | None] = []
-        self.size: list[int] = []
-        self.value: list[str | None] = []
-        self.state: list[str] = []
-        self.note: list[str | None] = []
-        self.accessed: list[int | None] = []
+        self.accessed: list[str | None] = []
         self.id_store: list[str] = []
+        self._start = 0
 
-    def add(self, parsed: tuple[str, str | None, str | None], name: str, value: str | None,
-            size: int, note: str | None, accessed: int | None, id_store: str) -> None:
-        self.origin.append(parsed[0])
-        self.partition_key.append(parsed[1])
-        self.partition_site.append(parsed[2])
+    def add_bad(self, name: str, size: int, note: str) -> None:
+        self.bad.append((len(self.name), f"the stored value cannot be decoded: {note}"))
         self.name.append(name)
+        self.value.append(None)
         self.size.append(size)
-        if note is None:
-            self.value.append(value if self.show else None)
-            self.state.append(ValueState.PLAIN)
-        else:
-            self.value.append(None)
-            self.state.append(ValueState.UNAVAILABLE)
-        self.note.append(note)
-        self.accessed.append(accessed)
-        self.id_store.append(id_store)
+
+    def end_group(self, parsed: tuple[str, str | None, str | None], accessed: str | None,
+                  id_store: str) -> None:
+        n = len(self.name) - self._start
+        self._start = len(self.name)
+        if n:
+            self.origin += [parsed[0]] * n
+            self.partition_key += [parsed[1]] * n
+            self.partition_site += [parsed[2]] * n
+            self.accessed += [accessed] * n
+            self.id_store += [id_store] * n
 
     def build(self, profile: Profile, kind: str, store: str, persistent: bool) -> list[Entry]:
+        count = len(self.name)
+        states: Any = ValueState.PLAIN
+        notes: Any = None
+        if self.bad:
+            states = [ValueState.PLAIN] * count
+            notes = [None] * count
+            for i, note in self.bad:
+                states[i] = ValueState.UNAVAILABLE
+                notes[i] = note
         return StorageFactory(profile, kind).build(
-            len(self.name),
+            count,
             store=store,
             id_store=self.id_store,
             origin=self.origin,
@@ -212,11 +219,11 @@ class _Columns:
             container=None,
             persistent=persistent,
             size=self.size,
-            value=self.value,
-            value_state=self.state,
+            value=self.value if self.show else None,
+            value_state=states,
             stale=False,
-            last_accessed=iso_column(self.accessed),
-            value_note=self.note,
+            last_accessed=self.accessed,
+            value_note=notes,
         )
 
 
@@ -278,56 +285,65 @@ def read_local_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
     db = _open(profile, options, LOCAL_STORAGE, SQLITE_LOCAL_STORAGE, "localStorage")
     if db is None:
         return []
-    records = db.records
-    # Per storage key: the newest of last access and last modification (µs since 1601).
+    # Per storage key: its items, and the newer of last access and last
+    # modification (µs since 1601).
+    groups: dict[bytes, list[tuple[bytes, bytes]]] = {}
     times: dict[bytes, int] = {}
-    data_keys: list[bytes] = []
-    for key, raw in records.items():
-        first = key[:1]
-        if first == b"_":
-            data_keys.append(key)
+    skipped = 0
+    for key, raw in db.records.items():
+        if key[:1] == b"_":
+            sep = key.find(b"\x00", 1)
+            if sep < 0:
+                skipped += 1
+                continue
+            sk = key[1:sep]
+            items = groups.get(sk)
+            if items is None:
+                items = groups[sk] = []
+            items.append((key[sep + 1 :], raw))
         elif key.startswith(b"META:") or key.startswith(b"METAACCESS:"):
             sk = key[key.index(b":") + 1 :]
             micros = _protobuf_varints(raw).get(1, 0)
             if micros > times.get(sk, 0):
                 times[sk] = micros
-    data_keys.sort()
     cols = _Columns(options.show_values)
-    skipped = 0
-    last_sk = None
-    parsed: Any = None
-    accessed: int | None = None
-    for key in data_keys:
-        sep = key.find(b"\x00", 1)
-        if sep < 0:
-            skipped += 1
-            continue
-        sk = key[1:sep]
-        if sk != last_sk:
-            last_sk = sk
-            parsed = parse_storage_key(sk.decode("utf-8", "replace"))
-            accessed = _chromium_seconds(times.get(sk, 0))
-        script_key = key[sep + 1 :]
-        try:
-            name = _decode_formatted(script_key)
-        except ValueError:
-            if script_key[:1] not in (b"\x00", b"\x01"):
+    names, values, sizes = cols.name, cols.value, cols.size
+    for sk in sorted(groups):
+        items = groups[sk]
+        items.sort()
+        for script_key, raw in items:
+            fmt = script_key[0] if script_key else -1
+            if fmt == _LATIN1:
+                name = script_key[1:].decode("latin-1")
+            elif fmt == _UTF16:
+                name = script_key[1:].decode("utf-16-le", "replace")
+            else:
                 skipped += 1
                 continue
-            name = script_key[1:].decode(
-                "utf-16-le" if script_key[0] == _UTF16 else "latin-1", "replace"
+            fmt = raw[0] if raw else -1
+            try:
+                if fmt == _LATIN1:
+                    value = raw[1:].decode("latin-1")
+                elif fmt == _UTF16:
+                    value = _decode_utf16(raw[1:])
+                else:
+                    raise ValueError(
+                        "it has no format byte" if fmt < 0 else f"its format byte {fmt} is unknown"
+                    )
+            except ValueError as exc:
+                cols.add_bad(name, _utf8_size(name) + _lossy_size(raw[1:], fmt == _UTF16), str(exc))
+                continue
+            names.append(name)
+            values.append(value)
+            sizes.append(
+                (len(name) if name.isascii() else _utf8_size(name))
+                + (len(value) if value.isascii() else _utf8_size(value))
             )
-        raw = records[key]
-        name_size = len(name.encode("utf-8", "surrogatepass"))
-        try:
-            value: str | None = _decode_formatted(raw)
-        except ValueError as exc:
-            utf16 = raw[:1] == b"\x00"
-            cols.add(parsed, name, None, name_size + _lossy_size(raw[1:], utf16),
-                     f"the stored value cannot be decoded: {exc}", accessed, LOCAL_STORAGE)
-            continue
-        cols.add(parsed, name, value, name_size + len(value.encode()), None, accessed,
-                 LOCAL_STORAGE)
+        cols.end_group(
+            parse_storage_key(sk.decode("utf-8", "replace")),
+            iso_from_unix(_chromium_seconds(times.get(sk, 0))),
+            LOCAL_STORAGE,
+        )
     if skipped:
         options.note_problem(
             LOCAL_STORAGE,
@@ -379,18 +395,25 @@ def read_session_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
                 rows.append((namespace, sk, script_key, raw))
     rows.sort()
     cols = _Columns(options.show_values)
+    group: tuple[str, bytes] | None = None
     for namespace, sk, script_key, raw in rows:
-        parsed = parse_storage_key(sk.decode("utf-8", "replace"))
+        if (namespace, sk) != group:
+            if group is not None:
+                cols.end_group(parse_storage_key(group[1].decode("utf-8", "replace")), None,
+                               f"{SESSION_STORAGE}/{group[0]}")
+            group = (namespace, sk)
         name = script_key.decode("utf-8", "replace")
-        id_store = f"{SESSION_STORAGE}/{namespace}"
-        name_size = len(name.encode())
         try:
             value = _decode_utf16(raw)
         except ValueError as exc:
-            cols.add(parsed, name, None, name_size + _lossy_size(raw, True),
-                     f"the stored value cannot be decoded: {exc}", None, id_store)
+            cols.add_bad(name, _utf8_size(name) + _lossy_size(raw, True), str(exc))
             continue
-        cols.add(parsed, name, value, name_size + len(value.encode()), None, None, id_store)
+        cols.name.append(name)
+        cols.value.append(value)
+        cols.size.append(_utf8_size(name) + _utf8_size(value))
+    if group is not None:
+        cols.end_group(parse_storage_key(group[1].decode("utf-8", "replace")), None,
+                       f"{SESSION_STORAGE}/{group[0]}")
     if skipped:
         options.note_problem(
             SESSION_STORAGE,

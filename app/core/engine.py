@@ -15,7 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from privacy_inspector.browsers import chromium, chromium_idb, firefox, firefox_storage, safari
+from privacy_inspector.browsers import (
+    chromium,
+    chromium_idb,
+    chromium_storage,
+    firefox,
+    firefox_storage,
+    safari,
+)
 from privacy_inspector.browsers.base import ReadOptions, StoreReader
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError, ScanError
 
@@ -38,6 +45,8 @@ class Store:
 STORES: dict[str, tuple[Store, ...]] = {
     Engine.CHROMIUM: (
         Store(Kind.COOKIE, "Cookies", chromium.read_cookies),
+        Store(Kind.LOCAL_STORAGE, "Local Storage", chromium_storage.read_local_storage),
+        Store(Kind.SESSION_STORAGE, "Session Storage", chromium_storage.read_session_storage),
         Store(Kind.INDEXED_DB, "IndexedDB", chromium_idb.read_indexed_db),
         Store(Kind.CACHE_STORAGE, "Cache Storage", chromium_idb.read_cache_storage),
         Store(Kind.SERVICE_WORKER, "Service Worker", chromium_idb.read_service_workers),

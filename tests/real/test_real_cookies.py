@@ -23,6 +23,8 @@ from tests.harness.site import ExpectedCookie
 
 pytestmark = pytest.mark.real_browser
 
+COOKIES = ("cookie",)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -72,7 +74,7 @@ def _check_inventory(entries, expected: tuple[ExpectedCookie, ...], show_values:
 
 def test_chromium_inventory_matches_what_the_pages_set(chromium_profile):
     (profile,) = discovery.resolve(chromium_profile.profile_dir)
-    result = engine.scan([profile])
+    result = engine.scan([profile], kinds=COOKIES)
     assert result.errors == []
     _check_inventory(result.entries, chromium_profile.expected_cookies(), show_values=False)
     assert {e.value_state for e in result.entries} == {"encrypted"}
@@ -84,7 +86,7 @@ def test_chromium_inventory_matches_what_the_pages_set(chromium_profile):
 def test_chromium_values_decrypt_on_demand_without_a_keyring(chromium_profile, monkeypatch):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     (profile,) = discovery.resolve(chromium_profile.profile_dir)
-    result = engine.scan([profile], show_values=True)
+    result = engine.scan([profile], kinds=COOKIES, show_values=True)
     assert result.errors == []
     _check_inventory(result.entries, chromium_profile.expected_cookies(), show_values=True)
 
@@ -93,7 +95,7 @@ def test_chromium_default_settings_block_third_party_cookies_but_not_chips(
     chromium_profile_default_settings,
 ):
     (profile,) = discovery.resolve(chromium_profile_default_settings.profile_dir)
-    result = engine.scan([profile])
+    result = engine.scan([profile], kinds=COOKIES)
     assert result.errors == []
     _check_inventory(result.entries, chromium_profile_default_settings.expected_cookies(), False)
     names = {e.name for e in result.entries}
@@ -102,7 +104,7 @@ def test_chromium_default_settings_block_third_party_cookies_but_not_chips(
 
 def test_firefox_inventory_with_session_cookies_and_partitions(firefox_profile):
     (profile,) = discovery.resolve(firefox_profile.profile_dir)
-    result = engine.scan([profile], show_values=True)
+    result = engine.scan([profile], kinds=COOKIES, show_values=True)
     assert result.errors == []
     expected = firefox_profile.expected_cookies()
     assert any(c.store == "sessionstore.jsonlz4" for c in expected)
@@ -114,7 +116,7 @@ def test_firefox_inventory_with_session_cookies_and_partitions(firefox_profile):
 def test_cli_json_lists_every_cookie_of_a_user_data_folder(chromium_profile, data_dir):
     out = subprocess.run(
         [sys.executable, "-m", "privacy_inspector", "scan", "--profile", str(chromium_profile.user_data_dir),
-         "--format", "json", "--data-dir", str(data_dir)],
+         "--kinds", "cookie", "--format", "json", "--data-dir", str(data_dir)],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
     )
     assert out.returncode == 0, out.stderr
@@ -129,31 +131,31 @@ def test_ids_are_the_same_on_every_scan_and_on_a_copy(firefox_profile, tmp_path)
     import shutil
 
     (profile,) = discovery.resolve(firefox_profile.profile_dir)
-    first = {e.id for e in engine.scan([profile]).entries}
-    assert first == {e.id for e in engine.scan([profile]).entries}
+    first = {e.id for e in engine.scan([profile], kinds=COOKIES).entries}
+    assert first == {e.id for e in engine.scan([profile], kinds=COOKIES).entries}
     copy = tmp_path / firefox_profile.profile_dir.name
     shutil.copytree(firefox_profile.profile_dir, copy, ignore=shutil.ignore_patterns("lock", ".parentlock"))
     (copied,) = discovery.resolve(copy)
-    assert {e.id for e in engine.scan([copied]).entries} == first
+    assert {e.id for e in engine.scan([copied], kinds=COOKIES).entries} == first
 
 
 def test_a_running_chromium_is_detected_and_reading_it_disturbs_nothing(make_chromium_profile):
     cr = make_chromium_profile()
     (profile,) = discovery.resolve(cr.profile_dir)
     assert locks.is_running(profile) is False
-    before = {e.name: e.id for e in engine.scan([profile]).entries}
+    before = {e.name: e.id for e in engine.scan([profile], kinds=COOKIES).entries}
     with cr.running():
         assert locks.is_running(profile) is True
         (again,) = discovery.resolve(cr.user_data_dir)
         assert locks.is_running(again) is True
-        during = engine.scan([profile])
+        during = engine.scan([profile], kinds=COOKIES)
         assert during.errors == []
         # Chromium deletes its leftover session cookie as it starts; whether
         # that has reached the disk yet depends on its 30-second flush.
         seen = {e.name: e.id for e in during.entries}
         assert {n: i for n, i in before.items() if n != "lo_session"}.items() <= seen.items() <= before.items()
     assert locks.is_running(profile) is False
-    after = engine.scan([profile])
+    after = engine.scan([profile], kinds=COOKIES)
     assert after.errors == []
     # Chromium loads its cookie store lazily and only then purges leftover
     # session cookies, so lo_session may or may not have gone; nothing else
@@ -171,7 +173,7 @@ def test_a_running_firefox_is_detected_and_its_live_cookies_are_read(make_firefo
     assert (ff.profile_dir / "lock").is_symlink()
     with ff.running():
         assert locks.is_running(profile) is True
-        during = engine.scan([profile])
+        during = engine.scan([profile], kinds=COOKIES)
         assert during.errors == []
         # While Firefox runs, the session cookie lives in recovery.jsonlz4
         # (or only in memory until the first save); persistent ones are in
@@ -179,6 +181,6 @@ def test_a_running_firefox_is_detected_and_its_live_cookies_are_read(make_firefo
         persistent = {e.name for e in during.entries if e.store == "cookies.sqlite"}
         assert persistent == {c.name for c in ff.expected_cookies() if c.store == "cookies.sqlite"}
     assert locks.is_running(profile) is False
-    after = engine.scan([profile])
+    after = engine.scan([profile], kinds=COOKIES)
     assert after.errors == []
     _check_inventory(after.entries, ff.expected_cookies(), show_values=False)
