@@ -495,45 +495,17 @@ def _apply_table(data: bytes, name: str, state: dict[bytes, bytes | None]) -> No
             offset, size, _ = _block_handle(handle, 0)
         except _Corrupt:
             raise LevelDBError(f"{name} is damaged: bad index entry") from None
-        block = _block(data, offset, size, name)
-        # The loop of _block_entries, inlined: this runs once per record.
-        n = len(block)
-        if n < 4:
-            raise LevelDBError(f"{name} is damaged: a block is too short")
-        limit = n - 4 - 4 * _u32.unpack_from(block, n - 4)[0]
-        if limit < 0:
-            raise LevelDBError(f"{name} is damaged: a block's restart array is too long")
-        pos = 0
-        key = b""
-        try:
-            while pos < limit:
-                shared = block[pos]
-                unshared = block[pos + 1]
-                vlen = block[pos + 2]
-                if (shared | unshared | vlen) < 0x80:
-                    pos += 3
-                else:
-                    shared, pos = _varint(block, pos)
-                    unshared, pos = _varint(block, pos)
-                    vlen, pos = _varint(block, pos)
-                kend = pos + unshared
-                vend = kend + vlen
-                if vend > limit or shared > len(key) or shared + unshared < 8:
-                    raise _Corrupt
-                key = key[:shared] + block[pos:kend] if shared else block[pos:kend]
-                pos = vend
-                user_key = key[:-8]
-                if user_key in state:
-                    continue
-                kind = key[-8]
-                if kind == _TYPE_VALUE:
-                    state[user_key] = block[kend:vend]
-                elif kind == _TYPE_DELETION:
-                    state[user_key] = None
-                else:
-                    raise _Corrupt
-        except (_Corrupt, IndexError):
-            raise LevelDBError(f"{name} is damaged: a block entry is malformed") from None
+        for key, value in _block_entries(_block(data, offset, size, name), name):
+            user_key = key[:-8]
+            if user_key in state:
+                continue
+            kind = key[-8] if len(key) >= 8 else -1
+            if kind == _TYPE_VALUE:
+                state[user_key] = value
+            elif kind == _TYPE_DELETION:
+                state[user_key] = None
+            else:
+                raise LevelDBError(f"{name} is damaged: a block entry is malformed")
 
 
 # --------------------------------------------------------------------------
