@@ -1,4 +1,4 @@
-"""Chromium-family IndexedDB, Cache Storage and service worker registrations.
+"""Chromium-family IndexedDB.
 
 **IndexedDB** lives in one LevelDB per origin and storage bucket:
 
@@ -29,146 +29,42 @@ base32(SHA-256(UTF-16LE name)) (``0`` for the empty name), in
 Those files are read too (tables ``indexed_db_metadata``, ``object_stores``,
 ``records``); their entries say so in ``value_note``.
 
-**Cache Storage**: ``Service Worker/CacheStorage/<SHA-1 of origin id>/index.txt``
-for first-party default buckets, ``WebStorage/<bucket id>/CacheStorage/index.txt``
-for the others; ``index.txt`` is the ``CacheStorageIndex`` protobuf
-(``content/browser/cache_storage/cache_storage.proto``) naming each cache and its
-folder.  One Entry per cache, ``size`` the bytes of its folder.
-
-**Service workers**: ``Service Worker/Database`` is a LevelDB whose
-``REG:<storage key>\\x00<id>`` keys hold ``ServiceWorkerRegistrationData``
-protobufs (``components/services/storage/service_worker/``).  One Entry per
-registration, ``name`` its scope, ``size`` the bytes of its scripts.
-
 A store that cannot be read is reported through ``options.note_problem`` (one
-line per store) and the other stores are still listed; only an unreadable
-``Service Worker/Database``, the one store of its reader, raises ReadError.
+line per store) and the other stores are still listed.
+
+Cache Storage and service worker registrations: :mod:`chromium_workers`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from privacy_inspector.browsers import leveldb, sqlitecopy
-from privacy_inspector.browsers.base import ReadOptions, StorageFactory, object_stores_note
-from privacy_inspector.core import sites
-from privacy_inspector.core.records import Entry, Kind, Profile, ReadError, ValueState
-
-# --------------------------------------------------------------------------
-# Storage keys and origin identifiers
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StorageKey:
-    """A parsed Chromium storage key (``blink::StorageKey``).
-
-    ``partition`` is the serialized partition as stored (``^0https://site``,
-    ``^31``, ``^1<hi>^2<lo>``, ``^4<hi>^5<lo>^6<precursor>``) or None for a
-    first-party key; ``partition_site`` the registrable domain of the top-level
-    site it is partitioned under, where known.
-    """
-
-    origin: str
-    partition: str | None
-    partition_site: str | None
-
-
-_ATTRIBUTE = re.compile(r"\^(\d)")
-
-
-def parse_storage_key(key: str) -> StorageKey | None:
-    """``https://ad.example:8443/^0https://top.example`` -> its origin and partition.
-
-    Accepts both the first-party forms (``https://a.example/`` as in
-    QuotaManager and service workers, ``https://a.example`` as in localStorage).
-    ``^0`` is the top-level site; ``^3`` alone the ancestor bit (top-level site
-    = the origin's own site, with a cross-site frame between); ``^1``/``^2`` a
-    nonce (an anonymous partition: no site); ``^4``/``^5``/``^6`` an opaque
-    top-level site and its precursor.  None if there is no origin.
-    """
-    caret = key.find("^")
-    base, partition = (key, None) if caret < 0 else (key[:caret], key[caret:])
-    origin = origin_of_url(base)
-    if not origin:
-        return None
-    if partition is None:
-        return StorageKey(origin, None, None)
-    parts = _ATTRIBUTE.split(partition)
-    # ["", "0", "https://top", "3", "1", ...]: the text before the first
-    # separator is empty, then (digit, value) pairs.
-    attributes = dict(zip(parts[1::2], parts[2::2], strict=False))
-    site: str | None = None
-    if attributes.get("0"):
-        site = sites.site_of_origin(attributes["0"])
-    elif attributes.get("6"):
-        site = sites.site_of_origin(attributes["6"])
-    elif "3" in attributes and "1" not in attributes:
-        site = sites.site_of_origin(origin)
-    return StorageKey(origin, partition, site)
-
-
-def origin_of_url(url: str) -> str | None:
-    """``https://www.example.com:8443/`` -> ``https://www.example.com:8443``."""
-    url = url.strip()
-    if "://" not in url:
-        return None
-    scheme, rest = url.split("://", 1)
-    if not scheme:
-        return None
-    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    if not authority and scheme != "file":
-        return None
-    return f"{scheme.lower()}://{authority.lower()}"
-
-
-def origin_of_identifier(identifier: str) -> str | None:
-    """Chromium's origin identifier (``https_www.example.com_0``) -> the origin.
-
-    From ``storage/common/database/database_identifier.cc``: scheme, host and
-    port joined by ``_``; port 0 is the scheme's default; an IPv6 host keeps its
-    brackets with ``:`` written as ``_``; ``file__0`` is any file URL.  The
-    IndexedDB backing store appends ``@1`` (``ComputeOriginIdentifier``).
-    """
-    identifier = identifier.removesuffix("@1")
-    first = identifier.find("_")
-    last = identifier.rfind("_")
-    if first <= 0 or last == first or last == len(identifier) - 1:
-        return None
-    scheme, host, port = identifier[:first], identifier[first + 1 : last], identifier[last + 1 :]
-    if scheme == "file":
-        return "file://"
-    if not port.isdigit() or int(port) >= 1 << 16 or not host:
-        return None
-    if host.startswith("[") and host.endswith("]"):
-        host = host.replace("_", ":")
-    host = host.lower()
-    return f"{scheme}://{host}" if int(port) == 0 else f"{scheme}://{host}:{int(port)}"
-
-
-def origin_identifier(origin: str) -> str:
-    """The inverse of :func:`origin_of_identifier` (without ``@1``)."""
-    scheme, rest = origin.split("://", 1)
-    if scheme == "file":
-        return "file__0"
-    host, port = rest, "0"
-    if rest.startswith("["):
-        end = rest.find("]") + 1
-        host, tail = rest[:end], rest[end:]
-        port = tail[1:] if tail.startswith(":") else "0"
-        host = host.replace(":", "_")
-    elif ":" in rest:
-        host, port = rest.rsplit(":", 1)
-    return f"{scheme}_{host}_{port}"
-
+from privacy_inspector.browsers.base import ReadOptions, object_stores_note
+from privacy_inspector.browsers.chromium_files import (
+    Row,
+    bucket_dirs,
+    build_entries_from_rows,
+    file_size,
+    folder_size,
+    is_empty_leveldb,
+    relative_store,
+    sorted_dirs,
+    split_bytes,
+)
+from privacy_inspector.browsers.chromium_keys import (
+    DecodeError,
+    StorageKey,
+    decode_varint,
+    origin_of_identifier,
+    parse_storage_key,
+)
+from privacy_inspector.core.records import Entry, Kind, Profile, ReadError
 
 # --------------------------------------------------------------------------
 # IndexedDB key coding (indexed_db_leveldb_coding.cc)
@@ -184,24 +80,6 @@ OBJECT_STORE_NAME = 0
 OBJECT_STORE_DATA_INDEX = 1
 # The backing store schema this module was written against (Chromium 156 writes 5).
 KNOWN_SCHEMA_VERSION = 5
-
-
-class DecodeError(ValueError):
-    """A key or value that does not decode as Chromium writes it."""
-
-
-def decode_varint(data: bytes, pos: int = 0) -> tuple[int, int]:
-    """A VarInt (7 bits a byte, little-endian, high bit = more) at ``pos``: (value, next pos)."""
-    result = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise DecodeError("truncated VarInt")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
 
 
 def decode_int(data: bytes) -> int:
@@ -377,212 +255,6 @@ _SQLITE_DB_FILE = re.compile(r"^(?:0|[A-Z2-7]{52})$")
 
 
 # --------------------------------------------------------------------------
-# Protobuf (just enough for index.txt and service worker registrations)
-# --------------------------------------------------------------------------
-
-
-def proto_fields(data: bytes) -> list[tuple[int, int | bytes]]:
-    """The (field number, value) pairs of a protobuf message, in order.
-
-    Varints come back as ints, length-delimited fields as bytes; fixed 32/64-bit
-    fields as their raw bytes.  Raises DecodeError on malformed input.
-    """
-    out: list[tuple[int, int | bytes]] = []
-    pos = 0
-    n = len(data)
-    while pos < n:
-        tag, pos = decode_varint(data, pos)
-        number, wire = tag >> 3, tag & 7
-        if number == 0:
-            raise DecodeError("field number 0")
-        if wire == 0:
-            value, pos = decode_varint(data, pos)
-            out.append((number, value))
-        elif wire == 2:
-            length, pos = decode_varint(data, pos)
-            if pos + length > n:
-                raise DecodeError("truncated field")
-            out.append((number, data[pos : pos + length]))
-            pos += length
-        elif wire in (1, 5):
-            width = 8 if wire == 1 else 4
-            if pos + width > n:
-                raise DecodeError("truncated field")
-            out.append((number, data[pos : pos + width]))
-            pos += width
-        else:
-            raise DecodeError(f"unsupported wire type {wire}")
-    return out
-
-
-def _text(value: int | bytes) -> str:
-    if not isinstance(value, bytes):
-        raise DecodeError("expected a string field")
-    return value.decode("utf-8", "replace")
-
-
-@dataclass(frozen=True, slots=True)
-class CacheInfo:
-    name: str
-    folder: str | None
-    size: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class CacheIndex:
-    """``index.txt``: the caches of one Cache Storage bucket."""
-
-    storage_key: str | None
-    caches: tuple[CacheInfo, ...]
-
-
-def parse_cache_index(data: bytes) -> CacheIndex:
-    """``CacheStorageIndex``: repeated Cache (1) {name 1, cache_dir 2, size 3,
-    u16string_name 7}, origin 2 (old), storage_key 3."""
-    caches = []
-    origin = storage_key = None
-    for number, value in proto_fields(data):
-        if number == 1:
-            if not isinstance(value, bytes):
-                raise DecodeError("bad cache record")
-            name = u16 = folder = None
-            size = None
-            for sub, sub_value in proto_fields(value):
-                if sub == 1:
-                    name = _text(sub_value)
-                elif sub == 2:
-                    folder = _text(sub_value)
-                elif sub == 3 and isinstance(sub_value, int):
-                    size = sub_value
-                elif sub == 7 and isinstance(sub_value, bytes) and len(sub_value) % 2 == 0:
-                    # Newer Chromium keeps the DOMString exactly, as UTF-16
-                    # in host order (little-endian on every supported CPU).
-                    u16 = sub_value.decode("utf-16-le", "replace")
-            if u16 is None and name is None:
-                raise DecodeError("a cache without a name")
-            caches.append(CacheInfo(u16 if u16 is not None else name or "", folder, size))
-        elif number == 2:
-            origin = _text(value)
-        elif number == 3:
-            storage_key = _text(value)
-    return CacheIndex(storage_key or origin, tuple(caches))
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """A service worker registration (``ServiceWorkerRegistrationData``)."""
-
-    id: int
-    scope: str
-    script: str
-    active: bool
-    resources_size: int | None
-
-
-def parse_registration(data: bytes) -> Registration:
-    """registration_id 1, scope_url 2, script_url 3, is_active 5,
-    resources_total_size_bytes 8."""
-    values: dict[int, Any] = {}
-    for number, value in proto_fields(data):
-        values.setdefault(number, value)
-    try:
-        scope = _text(values[2])
-        script = _text(values[3])
-    except KeyError:
-        raise DecodeError("a registration without scope or script") from None
-    reg_id = values.get(1)
-    size = values.get(8)
-    return Registration(
-        reg_id if isinstance(reg_id, int) else -1,
-        scope,
-        script,
-        bool(values.get(5)) if isinstance(values.get(5), int) else False,
-        size if isinstance(size, int) else None,
-    )
-
-
-# --------------------------------------------------------------------------
-# Files
-# --------------------------------------------------------------------------
-
-
-def folder_size(path: Path) -> int:
-    """Bytes of every file under ``path`` (0 if it does not exist)."""
-    total = 0
-    try:
-        entries = list(os.scandir(path))
-    except OSError:
-        return 0
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                total += folder_size(Path(entry.path))
-            elif entry.is_file(follow_symlinks=False):
-                total += entry.stat(follow_symlinks=False).st_size
-        except OSError:
-            continue
-    return total
-
-
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _relative(profile: Profile, path: Path) -> str:
-    try:
-        return path.relative_to(profile.path).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _is_empty_leveldb(folder: Path) -> bool:
-    """A folder Chromium created but never wrote a database into."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return False
-    return not any(
-        n == "CURRENT" or n.startswith("MANIFEST-") or n.endswith((".log", ".ldb", ".sst"))
-        for n in names
-    )
-
-
-def _sorted_dirs(folder: Path) -> list[Path]:
-    try:
-        return sorted(p for p in folder.iterdir() if p.is_dir())
-    except OSError:
-        return []
-
-
-def _bucket_dirs(profile: Profile) -> list[tuple[int, Path]]:
-    """``WebStorage/<bucket id>`` folders, by id."""
-    out = []
-    for path in _sorted_dirs(profile.path / "WebStorage"):
-        if path.name.isdigit():
-            out.append((int(path.name), path))
-    return sorted(out)
-
-
-def _shares(total: int, weights: list[int]) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainder; sums to ``total``)."""
-    if not weights:
-        return []
-    weight_sum = sum(weights)
-    if weight_sum <= 0:
-        weights = [1] * len(weights)
-        weight_sum = len(weights)
-    shares = [total * w // weight_sum for w in weights]
-    remainders = [total * w % weight_sum for w in weights]
-    order = sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)
-    for i in order[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
-
-
-# --------------------------------------------------------------------------
 # QuotaManager: bucket id -> storage key
 # --------------------------------------------------------------------------
 
@@ -673,20 +345,6 @@ KNOWN_SQLITE_VERSION = 1
 
 
 @dataclass(slots=True)
-class _Row:
-    """An entry before it becomes an Entry."""
-
-    store: str
-    id_store: str
-    origin: str
-    name: str
-    partition: str | None
-    partition_site: str | None
-    size: int
-    note: str | None
-
-
-@dataclass(slots=True)
 class _Place:
     """Whose an IndexedDB folder is."""
 
@@ -708,9 +366,9 @@ def _bucket_place(bucket_id: int, buckets: _Buckets) -> _Place:
 
 def _read_leveldb_store(
     profile: Profile, folder: Path, blob_folder: Path, place: _Place, options: ReadOptions
-) -> list[_Row]:
+) -> list[Row]:
     """The databases of one IndexedDB LevelDB (one origin and bucket)."""
-    store = _relative(profile, folder)
+    store = relative_store(profile, folder)
     try:
         records = leveldb.read_records(folder)
     except leveldb.LevelDBError as exc:
@@ -742,7 +400,7 @@ def _read_leveldb_store(
     # bytes on disk are shared out by the size of each database's keys and values.
     blob_bytes = [folder_size(blob_folder / f"{db.id:x}") for db in backing.databases]
     shared = folder_size(folder) + folder_size(blob_folder) - sum(blob_bytes)
-    shares = _shares(max(shared, 0), [db.logical_bytes for db in backing.databases])
+    shares = split_bytes(max(shared, 0), [db.logical_bytes for db in backing.databases])
     rows = []
     for db, blobs, share in zip(backing.databases, blob_bytes, shares, strict=True):
         # The folder (or the bucket) says whose it is; the database's own key
@@ -756,7 +414,7 @@ def _read_leveldb_store(
             )
             continue
         rows.append(
-            _Row(store, place.id_store, origin, db.name, place.partition, place.partition_site,
+            Row(store, place.id_store, origin, db.name, place.partition, place.partition_site,
                  blobs + share, db.store_summary())
         )
     return rows
@@ -799,9 +457,9 @@ def _sqlite_files(folder: Path) -> list[Path]:
 
 def _read_sqlite_database(
     profile: Profile, path: Path, place: _Place, origin: str, options: ReadOptions
-) -> _Row | None:
+) -> Row | None:
     """One database file of Chromium's SQLite backing store."""
-    store = _relative(profile, path)
+    store = relative_store(profile, path)
     try:
         with sqlitecopy.open_copy(path) as conn:
             name, summary, version = _sqlite_database(conn, path)
@@ -819,27 +477,27 @@ def _read_sqlite_database(
             f"{store} is in {SQLITE_FORMAT} version {version}, newer than this app knows "
             f"({KNOWN_SQLITE_VERSION}); it was read with the tables this app knows",
         )
-    size = sum(_file_size(Path(f"{path}{suffix}")) for suffix in ("", "-wal", "-journal"))
-    return _Row(store, place.id_store, origin, name, place.partition, place.partition_site,
+    size = sum(file_size(Path(f"{path}{suffix}")) for suffix in ("", "-wal", "-journal"))
+    return Row(store, place.id_store, origin, name, place.partition, place.partition_site,
                 size, f"{summary}; {SQLITE_FORMAT}")
 
 
-def _indexed_db_rows(profile: Profile, options: ReadOptions) -> list[_Row]:
-    rows: list[_Row] = []
+def _indexed_db_rows(profile: Profile, options: ReadOptions) -> list[Row]:
+    rows: list[Row] = []
     # Default buckets of first-party origins: IndexedDB/<origin id>.indexeddb.leveldb,
     # or IndexedDB/<origin id>/ in the SQLite format.
-    for folder in _sorted_dirs(profile.path / "IndexedDB"):
+    for folder in sorted_dirs(profile.path / "IndexedDB"):
         if folder.name.endswith(".indexeddb.blob"):
             continue
         identifier = folder.name.removesuffix(".indexeddb.leveldb")
         origin = origin_of_identifier(identifier)
         if origin is None:
-            store = _relative(profile, folder)
+            store = relative_store(profile, folder)
             options.note_problem(store, f"{store}: the folder is not named after an origin; not read")
             continue
         place = _Place("IndexedDB", origin)
         if identifier != folder.name:
-            if not _is_empty_leveldb(folder):
+            if not is_empty_leveldb(folder):
                 blobs = folder.with_name(f"{identifier}.indexeddb.blob")
                 rows += _read_leveldb_store(profile, folder, blobs, place, options)
         else:
@@ -850,16 +508,16 @@ def _indexed_db_rows(profile: Profile, options: ReadOptions) -> list[_Row]:
     buckets = _Buckets(profile)
     unknown: list[str] = []
     unlisted = 0
-    for bucket_id, bucket_folder in _bucket_dirs(profile):
+    for bucket_id, bucket_folder in bucket_dirs(profile):
         folder = bucket_folder / "IndexedDB"
         leveldb_folder = folder / "indexeddb.leveldb"
-        has_leveldb = leveldb_folder.is_dir() and not _is_empty_leveldb(leveldb_folder)
+        has_leveldb = leveldb_folder.is_dir() and not is_empty_leveldb(leveldb_folder)
         sqlite_files = _sqlite_files(folder)
         if not has_leveldb and not sqlite_files:
             continue  # what indexedDB.databases() leaves: an empty folder
         place = _bucket_place(bucket_id, buckets)
         if place.origin is None:
-            unknown.append(_relative(profile, folder))
+            unknown.append(relative_store(profile, folder))
         if has_leveldb:
             rows += _read_leveldb_store(
                 profile, leveldb_folder, folder / "indexeddb.blob", place, options
@@ -884,144 +542,6 @@ def _indexed_db_rows(profile: Profile, options: ReadOptions) -> list[_Row]:
     return rows
 
 
-def _entries(profile: Profile, kind: Kind, rows: Iterable[_Row]) -> list[Entry]:
-    return StorageFactory(profile, kind).rows(
-        [
-            (r.store, r.id_store, r.origin, r.name, r.partition, r.partition_site, None, True,
-             r.size, None, ValueState.UNAVAILABLE, False, None, r.note)
-            for r in rows
-        ]
-    )
-
-
 def read_indexed_db(profile: Profile, options: ReadOptions) -> list[Entry]:
     """Every IndexedDB database of a Chromium profile: one Entry per database."""
-    return _entries(profile, Kind.INDEXED_DB, _indexed_db_rows(profile, options))
-
-
-# --------------------------------------------------------------------------
-# Cache Storage
-# --------------------------------------------------------------------------
-
-CACHE_STORAGE_ROOT = "Service Worker/CacheStorage"
-
-
-def _origin_hash(origin: str, owner_suffix: str = "") -> str:
-    return hashlib.sha1((origin_identifier(origin) + owner_suffix).encode()).hexdigest()
-
-
-def _count_entries(folder: Path) -> int | None:
-    """Entries of a Simple disk cache: one ``<16 hex>_0`` file each."""
-    try:
-        return sum(1 for n in os.listdir(folder) if len(n) == 18 and n.endswith("_0"))
-    except OSError:
-        return None
-
-
-def _read_cache_index(
-    index_dir: Path, profile: Profile, options: ReadOptions, *, background_fetch: bool | None
-) -> list[_Row]:
-    """The caches listed in ``index_dir/index.txt``.
-
-    ``background_fetch`` None: a first-party folder, whose name says the owner:
-    SHA-1 of the origin identifier for the Cache API, of the identifier plus
-    ``-1`` for Background Fetch (``ConstructOriginPath`` in
-    ``cache_storage_manager.cc``).
-    """
-    store = _relative(profile, index_dir / "index.txt")
-    try:
-        data = (index_dir / "index.txt").read_bytes()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        options.note_problem(store, f"{store} cannot be read: {exc.strerror or exc}")
-        return []
-    try:
-        index = parse_cache_index(data)
-    except DecodeError as exc:
-        options.note_problem(store, f"{store} is damaged ({exc}); its caches are not listed")
-        return []
-    key = parse_storage_key(index.storage_key) if index.storage_key else None
-    if key is None:
-        options.note_problem(store, f"{store} names no origin; its caches are not listed")
-        return []
-    if background_fetch is None:
-        background_fetch = index_dir.name == _origin_hash(key.origin, "-1")
-    id_store = "BackgroundFetch" if background_fetch else "CacheStorage"
-    rows = []
-    for cache in index.caches:
-        folder = index_dir / cache.folder if cache.folder else None
-        if folder is not None and folder.is_dir():
-            size = folder_size(folder)
-            count = _count_entries(folder)
-        else:
-            size, count = cache.size or 0, None
-        note = "Background Fetch cache" if background_fetch else None
-        if count is not None:
-            counted = f"{count} entr{'y' if count == 1 else 'ies'}"
-            note = f"{note}; {counted}" if note else counted
-        rows.append(
-            _Row(store, id_store, key.origin, cache.name, key.partition, key.partition_site,
-                 size, note)
-        )
-    return rows
-
-
-def read_cache_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
-    """Every Cache Storage cache of a Chromium profile: one Entry per cache."""
-    rows: list[_Row] = []
-    for index_dir in _sorted_dirs(profile.path / CACHE_STORAGE_ROOT):
-        rows += _read_cache_index(index_dir, profile, options, background_fetch=None)
-    for _, bucket in _bucket_dirs(profile):
-        for folder, background_fetch in (("CacheStorage", False), ("BackgroundFetch", True)):
-            rows += _read_cache_index(
-                bucket / folder, profile, options, background_fetch=background_fetch
-            )
-    return _entries(profile, Kind.CACHE_STORAGE, rows)
-
-
-# --------------------------------------------------------------------------
-# Service workers
-# --------------------------------------------------------------------------
-
-SERVICE_WORKER_DB = "Service Worker/Database"
-_REG_PREFIX = b"REG:"
-
-
-def read_service_workers(profile: Profile, options: ReadOptions) -> list[Entry]:
-    """Every service worker registration of a Chromium profile: one Entry per scope."""
-    folder = profile.path / SERVICE_WORKER_DB
-    if not folder.is_dir() or _is_empty_leveldb(folder):
-        return []
-    try:
-        records = leveldb.read_records(folder)
-    except leveldb.LevelDBError as exc:
-        raise ReadError(f"{SERVICE_WORKER_DB} cannot be read: {exc}") from exc
-    except OSError as exc:
-        raise ReadError(f"{SERVICE_WORKER_DB} cannot be read: {exc.strerror or exc}") from exc
-    rows = []
-    damaged = 0
-    for key in sorted(k for k in records if k.startswith(_REG_PREFIX)):
-        raw_key, sep, _reg_id = key[len(_REG_PREFIX) :].partition(b"\x00")
-        storage_key = parse_storage_key(raw_key.decode("utf-8", "replace")) if sep else None
-        try:
-            registration = parse_registration(records[key])
-        except DecodeError:
-            registration = None
-        if storage_key is None or registration is None:
-            damaged += 1
-            continue
-        note = f"script: {registration.script}"
-        if not registration.active:
-            note += "; not yet active"
-        rows.append(
-            _Row(SERVICE_WORKER_DB, "Service Worker", storage_key.origin, registration.scope,
-                 storage_key.partition, storage_key.partition_site,
-                 registration.resources_size or 0, note)
-        )
-    if damaged:
-        options.note_problem(
-            SERVICE_WORKER_DB,
-            f"{SERVICE_WORKER_DB}: {damaged} service worker registration(s) could not be decoded",
-        )
-    return _entries(profile, Kind.SERVICE_WORKER, rows)
+    return build_entries_from_rows(profile, Kind.INDEXED_DB, _indexed_db_rows(profile, options))

@@ -30,9 +30,11 @@ from .site import Site
 
 FIREFOX_BINARY = os.environ.get("PI_TEST_FIREFOX") or shutil.which("firefox-esr") or "firefox-esr"
 
-START_TIMEOUT = 45.0
-PAGE_TIMEOUT = 30.0
-CLOSE_TIMEOUT = 30.0
+# Waits are doubled on CI, whose machine may be busier than a developer's.
+_SCALE = 2.0 if os.environ.get("CI") else 1.0
+START_TIMEOUT = 45.0 * _SCALE
+PAGE_TIMEOUT = 30.0 * _SCALE
+CLOSE_TIMEOUT = 30.0 * _SCALE
 
 # user.js.  remote.prefs.recommended=false keeps the remote agent from changing
 # prefs itself (it would, among others, touch tracking protection), so

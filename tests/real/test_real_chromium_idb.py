@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from privacy_inspector.browsers import chromium_idb
+from privacy_inspector.browsers import chromium_files, chromium_idb, chromium_keys, chromium_workers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Profile
@@ -74,7 +74,7 @@ def _check_databases(entries, pages, port: int, *, sqlite: bool) -> None:
         assert entry.partitioned is (partition is not None)
         assert (entry.value, entry.value_state, entry.persistent) == (None, "unavailable", True)
         assert entry.size > 0
-        identifier = chromium_idb.origin_identifier(origin)
+        identifier = chromium_keys.origin_identifier(origin)
         if sqlite:
             assert entry.value_note.endswith("; Chromium's SQLite IndexedDB format")
             file_name = chromium_idb.sqlite_database_file_name(name)
@@ -99,10 +99,10 @@ def test_every_database_the_pages_wrote(request, fixture):
     # Each folder holds one database here: its size is the folder's.
     for e in entries:
         blobs = Path(str(profile.path / e.store).replace(".leveldb", ".blob"))
-        assert e.size == chromium_idb.folder_size(profile.path / e.store) + chromium_idb.folder_size(blobs)
+        assert e.size == chromium_files.folder_size(profile.path / e.store) + chromium_files.folder_size(blobs)
     # The fake site registers no service worker and opens no cache.
-    assert chromium_idb.read_service_workers(profile, options) == []
-    assert chromium_idb.read_cache_storage(profile, options) == []
+    assert chromium_workers.read_service_workers(profile, options) == []
+    assert chromium_workers.read_cache_storage(profile, options) == []
     assert options.problems == []
 
 
@@ -324,8 +324,8 @@ def pages(fake_site: Site) -> Iterator[_Pages]:
 
 def _check_workers_and_caches(profile: Profile, pages: _Pages) -> None:
     options = ReadOptions()
-    workers = {e.name: e for e in chromium_idb.read_service_workers(profile, options)}
-    caches = {(e.origin, e.name): e for e in chromium_idb.read_cache_storage(profile, options)}
+    workers = {e.name: e for e in chromium_workers.read_service_workers(profile, options)}
+    caches = {(e.origin, e.name): e for e in chromium_workers.read_cache_storage(profile, options)}
     assert options.problems == []
     partition = {"www.liveops.com": None, "ad.doubleclick.net": "liveops.com"}
     assert sorted(workers) == sorted(pages.url(h, scope) for h, (scope, _) in WORKERS.items())
@@ -352,7 +352,7 @@ def _check_workers_and_caches(profile: Profile, pages: _Pages) -> None:
         if partition[host]:
             assert re.fullmatch(r"WebStorage/\d+/CacheStorage/index\.txt", cache.store)
         else:
-            folder = chromium_idb._origin_hash(origin)
+            folder = chromium_workers._origin_hash(origin)
             assert cache.store == f"Service Worker/CacheStorage/{folder}/index.txt"
 
 
@@ -387,7 +387,7 @@ def test_many_records_in_table_files(make_chromium_profile, fake_site, pages):
     assert options.problems == []
     assert (entry.origin, entry.name, entry.value_note) == (
         pages.origin("www.liveops.com"), "bulk", "stores: rows (2500), other (2)")
-    assert entry.size == chromium_idb.folder_size(folder)
+    assert entry.size == chromium_files.folder_size(folder)
 
 
 def test_storage_buckets(make_chromium_profile, fake_site, pages):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from privacy_inspector.browsers import firefox_idb as fi
 from privacy_inspector.browsers import firefox_storage as fs
 from privacy_inspector.browsers.base import ReadOptions, object_stores_note
 from privacy_inspector.core import sites
@@ -33,9 +34,9 @@ pytestmark = pytest.mark.real_browser
 READERS = (
     fs.read_local_storage,
     fs.read_session_storage,
-    fs.read_indexed_db,
-    fs.read_cache_storage,
-    fs.read_service_workers,
+    fi.read_indexed_db,
+    fi.read_cache_storage,
+    fi.read_service_workers,
 )
 KINDS = {"localStorage": "local_storage", "sessionStorage": "session_storage", "indexedDB": "indexed_db"}
 

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from privacy_inspector.browsers import chromium_files as files
 from privacy_inspector.browsers import chromium_idb as idb
+from privacy_inspector.browsers import chromium_keys as keys
+from privacy_inspector.browsers import chromium_workers as workers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.core.records import Profile, ReadError
 
@@ -204,13 +207,13 @@ def by_name(entries) -> dict:
      (b"\xff\xff\xff\xff\x0f", 2**32 - 1, 5)],
 )
 def test_varint(data, value, end):
-    assert idb.decode_varint(data + b"rest") == (value, end)
+    assert keys.decode_varint(data + b"rest") == (value, end)
 
 
 @pytest.mark.parametrize("data", [b"", b"\x80", b"\xff" * 11])
 def test_varint_truncated_or_too_long(data):
-    with pytest.raises(idb.DecodeError):
-        idb.decode_varint(data)
+    with pytest.raises(keys.DecodeError):
+        keys.decode_varint(data)
 
 
 @pytest.mark.parametrize(
@@ -229,7 +232,7 @@ def test_key_prefix(key, expected):
 
 @pytest.mark.parametrize("key", [b"", b"\x00\x00", b"\xe0\x01"])
 def test_key_prefix_truncated(key):
-    with pytest.raises(idb.DecodeError):
+    with pytest.raises(keys.DecodeError):
         idb.decode_key_prefix(key)
 
 
@@ -258,16 +261,16 @@ def test_database_name_key_non_ascii_name():
     ],
 )
 def test_not_a_database_name_key(key):
-    with pytest.raises(idb.DecodeError):
+    with pytest.raises(keys.DecodeError):
         idb.decode_database_name_key(key)
 
 
 def test_object_store_meta_key():
     assert idb.decode_object_store_meta_key(store_meta_key(1, 1, 0)) == (1, 1, 0)
     assert idb.decode_object_store_meta_key(store_meta_key(5, 300, 7)) == (5, 300, 7)
-    with pytest.raises(idb.DecodeError):
+    with pytest.raises(keys.DecodeError):
         idb.decode_object_store_meta_key(prefix(1) + b"\x64\x01\x01\x00")  # index metadata
-    with pytest.raises(idb.DecodeError):
+    with pytest.raises(keys.DecodeError):
         idb.decode_object_store_meta_key(store_meta_key(0, 1, 0))  # global prefix
 
 
@@ -275,7 +278,7 @@ def test_int():
     assert idb.decode_int(b"\x01") == 1
     assert idb.decode_int(b"\x00\x01") == 256
     for bad in (b"", b"\x00" * 9):
-        with pytest.raises(idb.DecodeError):
+        with pytest.raises(keys.DecodeError):
             idb.decode_int(bad)
 
 
@@ -329,7 +332,7 @@ def test_records_of_a_store_without_a_name_are_still_counted():
     ],
 )
 def test_origin_of_identifier(identifier, origin):
-    assert idb.origin_of_identifier(identifier) == origin
+    assert keys.origin_of_identifier(identifier) == origin
 
 
 @pytest.mark.parametrize(
@@ -337,14 +340,14 @@ def test_origin_of_identifier(identifier, origin):
                    "https_x.com_70000"]
 )
 def test_bad_origin_identifier(identifier):
-    assert idb.origin_of_identifier(identifier) is None
+    assert keys.origin_of_identifier(identifier) is None
 
 
 @pytest.mark.parametrize(
     "origin", ["https://www.liveops.com", "https://a.example:8443", "http://[::1]:8080", "file://"]
 )
 def test_origin_identifier_round_trip(origin):
-    assert idb.origin_of_identifier(idb.origin_identifier(origin)) == origin
+    assert keys.origin_of_identifier(keys.origin_identifier(origin)) == origin
 
 
 @pytest.mark.parametrize(
@@ -370,12 +373,12 @@ def test_origin_identifier_round_trip(origin):
     ],
 )
 def test_parse_storage_key(key, origin, partition, site):
-    assert idb.parse_storage_key(key) == idb.StorageKey(origin, partition, site)
+    assert keys.parse_storage_key(key) == keys.StorageKey(origin, partition, site)
 
 
 @pytest.mark.parametrize("key", ["", "^0https://a.example", "not a url", "https:///"])
 def test_parse_storage_key_without_origin(key):
-    assert idb.parse_storage_key(key) is None
+    assert keys.parse_storage_key(key) is None
 
 
 def test_sqlite_file_names_as_chromium_names_them():
@@ -394,7 +397,7 @@ def test_sqlite_file_names_as_chromium_names_them():
      (10**15 + 7, [10**12 + 1, 3 * 10**12, 1])],
 )
 def test_shares_add_up(total, weights):
-    shares = idb._shares(total, weights)
+    shares = files.split_bytes(total, weights)
     assert sum(shares) == total
     assert all(s >= 0 for s in shares)
 
@@ -428,13 +431,13 @@ REGISTRATION = bytes.fromhex(
 
 
 def test_cache_index_as_chromium_wrote_it():
-    index = idb.parse_cache_index(FIRST_PARTY_INDEX)
+    index = workers.parse_cache_index(FIRST_PARTY_INDEX)
     assert index.storage_key == "https://www.liveops.com:37805/"
     assert [(c.name, c.folder, c.size) for c in index.caches] == [
         ("liveops-cache-v1", "3d18cf5c-a273-4fa5-adb4-02a8014eb3f3", 512),
         ("liveops-assets", "218ff123-0043-48b3-a961-a7eaf736ff3b", 1536),
     ]
-    index = idb.parse_cache_index(PARTITIONED_INDEX)
+    index = workers.parse_cache_index(PARTITIONED_INDEX)
     assert index.storage_key == "https://ad.doubleclick.net:37805/^0https://liveops.com"
     assert [c.name for c in index.caches] == ["doubleclick-cache-v1", "doubleclick-assets"]
 
@@ -464,25 +467,25 @@ def test_cache_index_names():
     # The UTF-16 name (field 7) wins over the UTF-8 one (field 1).
     data = cache_index("https://a.example/", [("caché ☕", "d1")])
     data = data.replace("caché ☕".encode(), b"x" * len("caché ☕".encode()))
-    assert idb.parse_cache_index(data).caches[0].name == "caché ☕"
+    assert workers.parse_cache_index(data).caches[0].name == "caché ☕"
     # A lone surrogate (legal in a DOMString) becomes U+FFFD.
     data = cache_index("https://a.example/", [("bad\ud800name", "d1")])
-    assert idb.parse_cache_index(data).caches[0].name == "bad\ufffdname"
+    assert workers.parse_cache_index(data).caches[0].name == "bad\ufffdname"
     # Before field 7 there was only the UTF-8 name, and before storage_key only the origin.
     data = cache_index(None, [("v1", "d1")], origin="https://a.example/", utf16=False)
-    index = idb.parse_cache_index(data)
+    index = workers.parse_cache_index(data)
     assert (index.storage_key, index.caches[0].name) == ("https://a.example/", "v1")
 
 
 @pytest.mark.parametrize("data", [b"\x0a\x05abc", b"\x0a\x02\x08", b"\x07", b"\x0a\x00"])
 def test_cache_index_damaged(data):
-    with pytest.raises(idb.DecodeError):
-        idb.parse_cache_index(data)
+    with pytest.raises(keys.DecodeError):
+        workers.parse_cache_index(data)
 
 
 def test_registration_as_chromium_wrote_it():
-    reg = idb.parse_registration(REGISTRATION)
-    assert reg == idb.Registration(
+    reg = workers.parse_registration(REGISTRATION)
+    assert reg == workers.Registration(
         0, "https://www.liveops.com:37805/app/", "https://www.liveops.com:37805/sw.js", True, 170
     )
 
@@ -499,8 +502,8 @@ def registration(scope: str, script: str, reg_id: int = 1, size: int = 42) -> by
 
 
 def test_registration_without_scope_is_damaged():
-    with pytest.raises(idb.DecodeError):
-        idb.parse_registration(varint(1 << 3) + varint(3))
+    with pytest.raises(keys.DecodeError):
+        workers.parse_registration(varint(1 << 3) + varint(3))
 
 
 # --------------------------------------------------------------------------
@@ -531,7 +534,7 @@ def test_demo_profile(demo):
         assert e.kind == "indexed_db"
         assert (e.value, e.value_state, e.persistent, e.stale) == (None, "unavailable", True, False)
         assert e.partitioned is (e.partition_site is not None)
-        assert e.size == idb.folder_size(demo.path / e.store)
+        assert e.size == files.folder_size(demo.path / e.store)
     assert {e.site for e in entries} == {"liveops.com", "doubleclick.net"}
 
 
@@ -559,7 +562,7 @@ def test_several_databases_share_the_bytes_on_disk(tmp_path):
     small = entries[("https://shop.example:8443", "small")]
     assert big.value_note == "stores: items (40)"
     assert small.value_note == "stores: s (1)"
-    total = idb.folder_size(folder) + 5000
+    total = files.folder_size(folder) + 5000
     assert big.size + small.size == total
     assert big.size > 5000 + small.size  # its blob, and most of the keys
 
@@ -719,8 +722,8 @@ def test_no_indexed_db_at_all(tmp_path):
     profile.path.mkdir()
     options = ReadOptions()
     assert idb.read_indexed_db(profile, options) == []
-    assert idb.read_cache_storage(profile, options) == []
-    assert idb.read_service_workers(profile, options) == []
+    assert workers.read_cache_storage(profile, options) == []
+    assert workers.read_service_workers(profile, options) == []
     assert options.problems == []
 
 
@@ -835,7 +838,7 @@ def test_sqlite_backing_store_problems(tmp_path):
 
 def test_cache_storage(tmp_path):
     profile = profile_at(tmp_path / "Default")
-    first = profile.path / "Service Worker" / "CacheStorage" / idb._origin_hash("https://www.liveops.com:8443")
+    first = profile.path / "Service Worker" / "CacheStorage" / workers._origin_hash("https://www.liveops.com:8443")
     first.mkdir(parents=True)
     (first / "index.txt").write_bytes(
         cache_index("https://www.liveops.com:8443/", [("v1", "uuid-1"), ("gone", "uuid-missing")]))
@@ -854,7 +857,7 @@ def test_cache_storage(tmp_path):
     (fetch / "index.txt").write_bytes(
         cache_index("https://ad.doubleclick.net/^0https://liveops.com", [("bgf", "uuid-3")]))
     options = ReadOptions()
-    entries = {e.name: e for e in idb.read_cache_storage(profile, options)}
+    entries = {e.name: e for e in workers.read_cache_storage(profile, options)}
     assert options.problems == []
     assert set(entries) == {"v1", "gone", "dc", "bgf"}
     v1 = entries["v1"]
@@ -873,10 +876,10 @@ def test_cache_storage_background_fetch_first_party(tmp_path):
     profile = profile_at(tmp_path / "Default")
     root = profile.path / "Service Worker" / "CacheStorage"
     for suffix, name in (("", "api"), ("-1", "fetch")):
-        folder = root / idb._origin_hash("https://a.example", suffix)
+        folder = root / workers._origin_hash("https://a.example", suffix)
         folder.mkdir(parents=True)
         (folder / "index.txt").write_bytes(cache_index("https://a.example/", [(name, "u")]))
-    entries = {e.name: e for e in idb.read_cache_storage(profile, ReadOptions())}
+    entries = {e.name: e for e in workers.read_cache_storage(profile, ReadOptions())}
     assert entries["api"].value_note is None
     assert entries["fetch"].value_note == "Background Fetch cache"
     assert entries["api"].id != entries["fetch"].id
@@ -891,7 +894,7 @@ def test_damaged_cache_index_is_one_problem(tmp_path):
         (root / f"{n:040x}" / "index.txt").write_bytes(data)
     (root / f"{9:040x}").mkdir()  # a folder without index.txt: nothing
     options = ReadOptions()
-    entries = idb.read_cache_storage(profile, options)
+    entries = workers.read_cache_storage(profile, options)
     assert [e.name for e in entries] == ["ok"]
     assert [s for s, _ in options.problems] == [
         f"Service Worker/CacheStorage/{0:040x}/index.txt",
@@ -919,7 +922,7 @@ def test_service_workers(tmp_path):
         (b"RES:0\x000", b"\x08\x00"),
     ], [(b"REG:https://old.example/\x002", None)]], comparator="leveldb.BytewiseComparator")
     options = ReadOptions()
-    entries = {e.name: e for e in idb.read_service_workers(profile, options)}
+    entries = {e.name: e for e in workers.read_service_workers(profile, options)}
     assert options.problems == []
     assert set(entries) == {"https://www.liveops.com:37805/app/", "https://ad.doubleclick.net/sw/"}
     first = entries["https://www.liveops.com:37805/app/"]
@@ -941,7 +944,7 @@ def test_service_worker_damaged_registration(tmp_path):
         (b"REG:no-separator", b""),
     ]], comparator="leveldb.BytewiseComparator")
     options = ReadOptions()
-    assert [e.name for e in idb.read_service_workers(profile, options)] == ["https://a.example/"]
+    assert [e.name for e in workers.read_service_workers(profile, options)] == ["https://a.example/"]
     assert options.problems == [
         ("Service Worker/Database",
          "Service Worker/Database: 2 service worker registration(s) could not be decoded")]
@@ -953,4 +956,4 @@ def test_service_worker_database_unreadable(tmp_path):
                            [[(b"REG:https://a.example/\x001", b"")]])
     (folder / "MANIFEST-000001").unlink()
     with pytest.raises(ReadError, match=r"^Service Worker/Database cannot be read: "):
-        idb.read_service_workers(profile, ReadOptions())
+        workers.read_service_workers(profile, ReadOptions())

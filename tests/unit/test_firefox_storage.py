@@ -28,6 +28,8 @@ from typing import Any
 import cramjam
 import pytest
 
+from privacy_inspector.browsers import firefox_idb as fi
+from privacy_inspector.browsers import firefox_origins as fo
 from privacy_inspector.browsers import firefox_storage as fs
 from privacy_inspector.browsers import mozlz4
 from privacy_inspector.browsers.base import ReadOptions
@@ -230,7 +232,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     ],
 )
 def test_origin_folder_names(name, origin, partition_site, container):
-    folder = fs.parse_origin_folder(name)
+    folder = fo.parse_origin_folder(name)
     assert (folder.origin, folder.partition_site, folder.container) == (origin, partition_site, container)
     assert folder.name == name
     assert folder.internal is False
@@ -238,14 +240,14 @@ def test_origin_folder_names(name, origin, partition_site, container):
 
 
 def test_the_raw_partition_key_is_kept_for_ids():
-    folder = fs.parse_origin_folder("https+++ad.doubleclick.net" + PARTITIONED)
+    folder = fo.parse_origin_folder("https+++ad.doubleclick.net" + PARTITIONED)
     assert folder.partition_key == "(https,liveops.com)"
-    assert fs.parse_origin_folder("https+++ad.doubleclick.net").partition_key is None
+    assert fo.parse_origin_folder("https+++ad.doubleclick.net").partition_key is None
 
 
 @pytest.mark.parametrize("name", ["chrome", "moz-safe-about+home", "indexeddb+++fx-devtools", "about+newtab"])
 def test_the_browsers_own_folders_are_internal(name):
-    assert fs.parse_origin_folder(name).internal is True
+    assert fo.parse_origin_folder(name).internal is True
 
 
 @pytest.mark.parametrize(
@@ -255,7 +257,7 @@ def test_the_browsers_own_folders_are_internal(name):
 )
 def test_names_that_are_not_origin_folders(name):
     with pytest.raises(ValueError):
-        fs.parse_origin_folder(name)
+        fo.parse_origin_folder(name)
 
 
 @pytest.mark.parametrize(
@@ -271,13 +273,13 @@ def test_names_that_are_not_origin_folders(name):
     ],
 )
 def test_legacy_origin_keys(key, origin):
-    assert fs.parse_origin_key(key) == origin
+    assert fo.parse_origin_key(key) == origin
 
 
 @pytest.mark.parametrize("key", ["", ":https:443", "moc.elpmaxe.", "moc.elpmaxe.:HTTPS:443", ".:https:443"])
 def test_bad_legacy_origin_keys(key):
     with pytest.raises(ValueError):
-        fs.parse_origin_key(key)
+        fo.parse_origin_key(key)
 
 
 # --------------------------------------------------------------------------
@@ -452,10 +454,10 @@ def test_many_damaged_origins_are_summed_up(tmp_path):
          / "ls" / "data.sqlite").write_bytes(b"junk" * 300)
     entries, options = _read(fs.read_local_storage, profile)
     assert len(entries) == 30 * 3
-    assert len(options.problems) == fs.PROBLEM_LIMIT + 1
+    assert len(options.problems) == fo.PROBLEM_LIMIT + 1
     assert options.problems[-1] == (
-        "storage", f"{30 - fs.PROBLEM_LIMIT} more localStorage databases could not be read "
-        f"(the first {fs.PROBLEM_LIMIT} are listed)")
+        "storage", f"{30 - fo.PROBLEM_LIMIT} more localStorage databases could not be read "
+        f"(the first {fo.PROBLEM_LIMIT} are listed)")
 
 
 def test_many_origins_read_in_place_without_touching_them(tmp_path):
@@ -511,12 +513,12 @@ def test_a_hot_journal_sends_the_read_to_the_copy(tmp_path, monkeypatch):
     profile = _profile(tmp_path / "p")
     path = make_origin_ls(profile.path, "https+++a.example", [ls_row("k", "v")])
     Path(f"{path}-journal").write_bytes(b"")
-    assert fs._in_place_uri(str(path)) is None
+    assert fo.in_place_uri(str(path)) is None
     Path(f"{path}-journal").unlink()
-    assert fs._in_place_uri(str(path)).endswith("?mode=ro")
+    assert fo.in_place_uri(str(path)).endswith("?mode=ro")
     copies = []
-    real = fs.sqlitecopy.open_copy
-    monkeypatch.setattr(fs.sqlitecopy, "open_copy", lambda p: copies.append(p) or real(p))
+    real = fo.sqlitecopy.open_copy
+    monkeypatch.setattr(fo.sqlitecopy, "open_copy", lambda p: copies.append(p) or real(p))
     Path(f"{path}-journal").write_bytes(b"")
     entries, options = _read(fs.read_local_storage, profile)
     assert [e.name for e in entries] == ["k"] and options.problems == []
@@ -529,7 +531,7 @@ def test_wal_databases_are_never_opened_in_place(tmp_path):
     conn.execute("PRAGMA journal_mode = wal")
     conn.close()
     assert not Path(f"{path}-wal").exists()
-    assert fs._in_place_uri(str(path)) is None
+    assert fo.in_place_uri(str(path)) is None
 
 
 def test_legacy_webappsstore_and_archive_rows_are_stale(tmp_path):
@@ -572,8 +574,8 @@ def test_a_damaged_legacy_database_is_a_problem_not_an_error(tmp_path):
 
 def test_a_profile_without_storage_has_none(tmp_path):
     profile = _profile(tmp_path / "p")
-    for reader in (fs.read_local_storage, fs.read_session_storage, fs.read_indexed_db,
-                   fs.read_cache_storage, fs.read_service_workers):
+    for reader in (fs.read_local_storage, fs.read_session_storage, fi.read_indexed_db,
+                   fi.read_cache_storage, fi.read_service_workers):
         assert _read(reader, profile) == ([], ReadOptions(show_values=True))
 
 
@@ -587,7 +589,7 @@ def test_an_unlistable_storage_folder_is_an_error(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(fs.os, "scandir", scandir)
+    monkeypatch.setattr(fo.os, "scandir", scandir)
     with pytest.raises(ReadError, match="^storage/default cannot be listed: permission denied$"):
         fs.read_local_storage(profile, ReadOptions())
 
@@ -685,7 +687,7 @@ def test_indexed_db_databases_with_stores_counts_and_bytes(tmp_path):
     (idb / "1234events.sqlite-wal").write_bytes(b"")
     make_idb(idb / "99other.sqlite", "other", {})
     (idb / "not-a-db.txt").write_text("x")
-    entries, options = _read(fs.read_indexed_db, profile)
+    entries, options = _read(fi.read_indexed_db, profile)
     assert options.problems == []
     by_name = {e.name: e for e in entries}
     assert sorted(by_name) == ["events-db", "other"]
@@ -704,7 +706,7 @@ def test_one_damaged_indexed_db_file_does_not_hide_the_others(tmp_path):
     (idb / "2b.sqlite").write_bytes(b"junk" * 1000)
     _create(idb / "3c.sqlite", ["CREATE TABLE database(name TEXT)"], 0).close()
     make_idb(profile.path / "storage/default/https+++b.example/idb/1d.sqlite", "d", {"s": 2})
-    entries, options = _read(fs.read_indexed_db, profile)
+    entries, options = _read(fi.read_indexed_db, profile)
     assert sorted(e.name for e in entries) == ["a", "d"]
     assert [s for s, _ in options.problems] == [
         "storage/default/https+++a.example/idb/2b.sqlite",
@@ -726,7 +728,7 @@ def test_cache_storage_names_and_body_bytes(tmp_path):
         (1, "{e896d43b-ed77-4997-ad7e-6bc31148fad6}"): [("https://ad.doubleclick.net/sw.js", 50)],
         (0, "ünïcode"): [("https://ad.doubleclick.net/c", 7)],
     })
-    entries, options = _read(fs.read_cache_storage, profile)
+    entries, options = _read(fi.read_cache_storage, profile)
     assert options.problems == []
     seen = {e.name: (e.size, e.value_note) for e in entries}
     # Namespace 1 (the browser's own service worker script cache) is not listed.
@@ -746,7 +748,7 @@ def test_a_damaged_cache_database(tmp_path):
     bad = profile.path / "storage/default/https+++b.example/cache/caches.sqlite"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"junk" * 1000)
-    entries, options = _read(fs.read_cache_storage, profile)
+    entries, options = _read(fi.read_cache_storage, profile)
     assert [e.name for e in entries] == ["ok"]
     assert [s for s, _ in options.problems] == ["storage/default/https+++b.example/cache/caches.sqlite"]
 
@@ -787,7 +789,7 @@ SW_V12 = (
 def test_service_worker_registrations(tmp_path):
     profile = _profile(tmp_path / "p")
     (profile.path / "serviceworker.txt").write_text(SW_V12)
-    entries, options = _read(fs.read_service_workers, profile)
+    entries, options = _read(fi.read_service_workers, profile)
     assert options.problems == []
     news, ad = entries
     assert (news.kind, news.origin, news.name, news.value, news.partition_site, news.container) == (
@@ -797,7 +799,7 @@ def test_service_worker_registrations(tmp_path):
     assert news.size == len(SW_V12.split("#\n")[0]) - 3 + 2
     assert (ad.origin, ad.partition_site, ad.container, ad.last_accessed) == (
         "https://ad.doubleclick.net", "liveops.com", 4, None)
-    hidden, _ = _read(fs.read_service_workers, profile, show_values=False)
+    hidden, _ = _read(fi.read_service_workers, profile, show_values=False)
     assert [e.value for e in hidden] == [None, None]
     assert [e.id for e in hidden] == [e.id for e in entries]
 
@@ -808,7 +810,7 @@ def test_service_workers_of_an_old_layout(tmp_path):
     (profile.path / "serviceworker.txt").write_text(
         "3\n^userContextId=1\nhttps://a.example/\nhttps://a.example/app/\nhttps://a.example/sw.js\n"
         "cache-name\n#\n")
-    (entry,), options = _read(fs.read_service_workers, profile)
+    (entry,), options = _read(fi.read_service_workers, profile)
     assert options.problems == []
     assert (entry.name, entry.value, entry.container, entry.last_accessed) == (
         "https://a.example/app/", "https://a.example/sw.js", 1, None)
@@ -819,18 +821,18 @@ def test_damaged_service_worker_files(tmp_path):
     path = profile.path / "serviceworker.txt"
     # Cut off in the middle of the second record, and one record without a scope URL.
     path.write_text(SW_V12[: SW_V12.index("false")] + "\n")
-    entries, options = _read(fs.read_service_workers, profile)
+    entries, options = _read(fi.read_service_workers, profile)
     assert [e.origin for e in entries] == ["https://www.example-news.org:8443"]
     assert options.problems == [("serviceworker.txt", "serviceworker.txt: 1 registration could not be read")]
     path.write_text("12\n\nnot a url\nx\n#\n")
-    entries, options = _read(fs.read_service_workers, profile)
+    entries, options = _read(fi.read_service_workers, profile)
     assert entries == [] and len(options.problems) == 1
     path.write_text("13\n" + SW_V12.split("\n", 1)[1])
-    entries, options = _read(fs.read_service_workers, profile)
+    entries, options = _read(fi.read_service_workers, profile)
     assert len(entries) == 2 and "newer than this app knows" in options.problems[0][1]
     path.write_bytes(b"\x00\x01garbage")
     with pytest.raises(ReadError, match="version number"):
-        fs.read_service_workers(profile, ReadOptions())
+        fi.read_service_workers(profile, ReadOptions())
 
 
 def test_a_session_file_replaced_while_it_is_read(tmp_path, monkeypatch):
