@@ -80,11 +80,20 @@ def write_scan(
         for entry in entries:
             row = entry.to_dict()
             row["policy_clauses"] = ";".join(row["policy_clauses"])
-            writer.writerow(["" if row[f] is None else row[f] for f in ENTRY_FIELD_NAMES])
+            writer.writerow([_csv_cell(row[f]) for f in ENTRY_FIELD_NAMES])
     else:
         write_table(out, entries)
         if entries or not errors:
             out.write(f"\n{len(entries)} entries in {len(profiles)} profiles\n")
+
+
+def _csv_cell(value: Any) -> Any:
+    """Empty for null, and booleans as JSON spells them (``true``/``false``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _flags(entry: Entry) -> str:
@@ -153,7 +162,7 @@ def write_profiles(out: TextIO, fmt: str, profiles: Sequence[tuple[Profile, bool
         fields = list(docs[0]) if docs else ["path", "browser", "engine", "name", "running"]
         writer.writerow(fields)
         for doc in docs:
-            writer.writerow(["" if doc[f] is None else doc[f] for f in fields])
+            writer.writerow([_csv_cell(doc[f]) for f in fields])
     else:
         for doc in docs:
             state = "running" if doc["running"] else ("unreadable" if doc["problem"] else "")

@@ -105,6 +105,11 @@ def test_csv(capsys, profiles, data_dir):
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3
     assert set(lines[0].split(",")) >= CONTRACT_FIELDS
+    import csv
+
+    rows = list(csv.DictReader(lines))
+    ga = next(r for r in rows if r["name"] == "_ga")
+    assert (ga["domain_cookie"], ga["secure"], ga["partition_site"], ga["value"]) == ("true", "false", "", "")
 
 
 def test_kinds_filter(capsys, profiles, data_dir):
