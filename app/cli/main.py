@@ -16,6 +16,7 @@ from pathlib import Path
 from privacy_inspector import __version__, paths
 from privacy_inspector.cli import output
 from privacy_inspector.core import demo, engine
+from privacy_inspector.core.policy import PolicyError, load_policy
 from privacy_inspector.core.records import Profile, ScanError
 from privacy_inspector.platform import discovery, locks
 from privacy_inspector.platform.locations import BROWSERS
@@ -145,6 +146,18 @@ def cmd_profiles(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
+def _check_policy(path: Path) -> None:
+    """Load --policy now, so that a file with mistakes is refused before any work.
+
+    (The explanations that use it arrive with the knowledge base.)
+    """
+    try:
+        load_policy(path)
+    except PolicyError as exc:
+        problems = "\n  ".join(exc.problems) if exc.problems else str(exc)
+        raise UsageError(f"--policy {path} cannot be used:\n  {problems}") from exc
+
+
 COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles}
 
 
@@ -155,8 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "scan"
     try:
-        if args.policy is not None and not args.policy.is_file():
-            raise UsageError(f"--policy {args.policy}: no such file")
+        if args.policy is not None:
+            _check_policy(args.policy)
         data_dir = paths.init(args.data_dir)
         return COMMANDS[command](args, data_dir)
     except UsageError as exc:

@@ -186,8 +186,18 @@ def test_bad_usage_exits_2(capsys, data_dir):
     with pytest.raises(SystemExit) as info:
         cli.main(["scan", "--format", "yaml"])
     assert info.value.code == 2
-    code, _, err = run(capsys, "scan", "--policy", "/no/such/policy.md", "--data-dir", str(data_dir))
-    assert code == 2 and "--policy /no/such/policy.md: no such file" in err
+    code, _, err = run(capsys, "scan", "--policy", "/no/such/policy.toml", "--data-dir", str(data_dir))
+    assert code == 2 and "--policy /no/such/policy.toml cannot be used" in err
+
+
+def test_a_policy_file_with_mistakes_is_refused_with_each_problem(capsys, data_dir, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('format = 1\n[owner]\nname = "X"\nsites = ["co.uk"]\n')
+    code, out, err = run(capsys, "scan", "--policy", str(policy), "--data-dir", str(data_dir))
+    assert (code, out) == (2, "")
+    assert "owner.sites[0]: 'co.uk' is a public suffix, not a registrable domain" in err
+    assert "clauses: missing" in err
+    assert "Traceback" not in err
 
 
 def _subprocess_env() -> dict[str, str]:
