@@ -16,7 +16,8 @@ from pathlib import Path
 from privacy_inspector import __version__, paths
 from privacy_inspector.cli import output
 from privacy_inspector.core import demo, engine
-from privacy_inspector.core.policy import PolicyError, load_policy
+from privacy_inspector.core.classify import Classifier
+from privacy_inspector.core.policy import Policy, PolicyError, load_policy
 from privacy_inspector.core.records import Profile, ScanError
 from privacy_inspector.platform import discovery, locks
 from privacy_inspector.platform.locations import BROWSERS
@@ -131,7 +132,8 @@ def _report_errors(errors: Sequence[ScanError]) -> None:
 def cmd_scan(args: argparse.Namespace, data_dir: Path) -> int:
     kinds = _kinds(getattr(args, "kinds", None))
     profiles, errors = select_profiles(args, data_dir)
-    result = engine.scan(profiles, kinds=kinds, show_values=args.show_values)
+    result = engine.scan(profiles, kinds=kinds, show_values=args.show_values,
+                         classifier=Classifier(args.loaded_policy))
     errors = errors + result.errors
     with_state = [(p, locks.is_running(p)) for p in profiles]
     output.write_scan(sys.stdout, args.format, with_state, result.entries, errors)
@@ -146,13 +148,11 @@ def cmd_profiles(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
-def _check_policy(path: Path) -> None:
-    """Load --policy now, so that a file with mistakes is refused before any work.
-
-    (The explanations that use it arrive with the knowledge base.)
-    """
+def _policy(path: Path | None) -> Policy:
+    """The bundled policy, or --policy FILE; a file with mistakes is refused
+    (exit 2, every problem listed) before any work is done."""
     try:
-        load_policy(path)
+        return load_policy(path)
     except PolicyError as exc:
         problems = "\n  ".join(exc.problems) if exc.problems else str(exc)
         raise UsageError(f"--policy {path} cannot be used:\n  {problems}") from exc
@@ -168,8 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "scan"
     try:
-        if args.policy is not None:
-            _check_policy(args.policy)
+        args.loaded_policy = _policy(args.policy)
         data_dir = paths.init(args.data_dir)
         return COMMANDS[command](args, data_dir)
     except UsageError as exc:

@@ -26,6 +26,7 @@ from privacy_inspector.browsers import (
     safari,
 )
 from privacy_inspector.browsers.base import ReadOptions, StoreReader
+from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError, ScanError
 
 log = logging.getLogger(__name__)
@@ -133,13 +134,19 @@ def scan(
     kinds: Iterable[str] | None = None,
     show_values: bool = False,
     reporter: Reporter | None = None,
+    classifier: Classifier | None = None,
 ) -> ScanResult:
+    """Read every chosen store of every profile; with a classifier, fill in
+    who set each entry, what for, and which clauses of the policy cover it."""
     kinds = tuple(kinds) if kinds is not None else None
     result = ScanResult(profiles=list(profiles))
     for done, profile in enumerate(profiles):
         if reporter is not None:
             reporter.progress(done, len(profiles), f"{profile.browser}: {profile.name}")
         entries, errors = scan_profile(profile, kinds, show_values)
+        if classifier is not None:
+            with _collector_paused():
+                entries = classifier.classify(entries)
         result.entries.extend(entries)
         result.errors.extend(errors)
     if reporter is not None:

@@ -63,9 +63,14 @@ def test_scan_json_has_every_contract_field(capsys, profiles, data_dir):
     for entry in doc["entries"]:
         assert CONTRACT_FIELDS <= set(entry), CONTRACT_FIELDS - set(entry)
         assert entry["value"] is None
-        assert entry["policy_clauses"] == []
+        # Classified against the bundled LiveOps policy.
+        assert entry["party"] in ("first_party", "third_party", "unrelated")
+        assert isinstance(entry["policy_clauses"], list)
     ide = next(e for e in doc["entries"] if e["name"] == "IDE")
     assert (ide["partition_site"], ide["same_site"], ide["secure"]) == ("liveops.com", "none", True)
+    assert (ide["organization"], ide["category"], ide["party"], ide["tracker"]) == (
+        "Google", "advertising", "third_party", True)
+    assert "interest-based-ads" in ide["policy_clauses"]
     assert ide["profile"] == str(root / "Default")
 
 

@@ -1,0 +1,96 @@
+"""Classification against the bundled LiveOps policy, on the demo profiles.
+
+The demo profiles were written by real Chromium and Firefox visiting the fake
+LiveOps site, so these are the cases of issue 4's "done when" on real data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from privacy_inspector.core import demo, engine
+from privacy_inspector.core.classify import Classifier, identifier_like
+from privacy_inspector.core.policy import load_policy
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory):
+    profiles = demo.demo_profiles(tmp_path_factory.mktemp("state"))
+    result = engine.scan(profiles, classifier=Classifier(load_policy()))
+    assert result.errors == []
+    return {(e.browser, e.kind, e.name): e for e in result.entries}
+
+
+BROWSERS = ("chromium", "firefox")
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_every_entry_is_classified(inventory, browser):
+    for (b, _, _), entry in inventory.items():
+        if b != browser:
+            continue
+        assert entry.party in ("first_party", "third_party", "unrelated")
+        assert entry.category is not None and entry.purpose
+        assert entry.on_owner_site is (entry.site == "liveops.com")
+        assert isinstance(entry.tracker, bool)
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_a_doubleclick_cookie_is_advertising_covered_by_interest_based_ads(inventory, browser):
+    for name in ("IDE", "dc_chips"):
+        entry = inventory[(browser, "cookie", name)]
+        assert (entry.organization, entry.service, entry.category) == ("Google", "DoubleClick", "advertising")
+        assert (entry.party, entry.tracker) == ("third_party", True)
+        assert "interest-based-ads" in entry.policy_clauses
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_a_facebook_cookie_is_social_media_covered_by_social_media(inventory, browser):
+    entry = inventory[(browser, "cookie", "fr")]
+    assert (entry.organization, entry.category, entry.party, entry.tracker) == (
+        "Meta", "social_media", "third_party", True)
+    assert "social-media" in entry.policy_clauses
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+@pytest.mark.parametrize(("kind", "name"), [
+    ("local_storage", "dc_ls_id"), ("local_storage", "fb_ls_like"),
+    ("session_storage", "dc_ss_seen"), ("indexed_db", "dc-db"),
+])
+def test_third_party_storage_under_the_owner_s_site_is_covered_by_html5_storage(inventory, browser, kind, name):
+    entry = inventory[(browser, kind, name)]
+    assert entry.partition_site == "liveops.com"
+    assert entry.party == "third_party"
+    assert "html5-storage" in entry.policy_clauses
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_the_owner_s_own_session_cookie_is_first_party_covered_by_cookies(inventory, browser):
+    entry = inventory[(browser, "cookie", "lo_session")]
+    assert entry.persistent is False
+    assert (entry.organization, entry.party, entry.on_owner_site, entry.tracker) == (
+        "LiveOps", "first_party", True, False)
+    assert entry.policy_clauses == ("cookies",)
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_an_unrelated_site_is_unrelated_and_not_covered(inventory, browser):
+    entry = inventory[(browser, "cookie", "en_visitor")]
+    assert (entry.party, entry.on_owner_site, entry.policy_clauses, entry.tracker) == (
+        "unrelated", False, (), False)
+
+
+@pytest.mark.parametrize(
+    ("value", "persistent", "expected"),
+    [
+        (None, True, None),
+        ("GA1.2.1234567890.1700000000", True, True),
+        ("9f86d081884c7d659a2feaa0c55ad015", True, True),
+        ("dark", True, False),
+        ("aaaaaaaaaaaaaaaaaaaaaaaa", True, False),
+        ("9f86d081884c7d659a2feaa0c55ad015", False, False),
+        ("en-US", True, False),
+    ],
+)
+def test_identifier_like(value, persistent, expected):
+    assert identifier_like(value, persistent) is expected
