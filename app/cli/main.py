@@ -17,6 +17,7 @@ from privacy_inspector import __version__, paths
 from privacy_inspector.cli import output
 from privacy_inspector.core import demo, engine
 from privacy_inspector.core.classify import Classifier
+from privacy_inspector.core.explain import explain as explain_entry
 from privacy_inspector.core.policy import Policy, PolicyError, load_policy
 from privacy_inspector.core.records import Profile, ScanError
 from privacy_inspector.platform import discovery, locks
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--kinds", metavar="KIND,...",
                       help="only these kinds: " + ",".join(engine.ALL_KINDS))
     sub.add_parser("profiles", parents=[common], help="list the discovered browser profiles")
+    explain = sub.add_parser("explain", parents=[common],
+                             help="one entry: who set it, what for, how long, and the policy's words")
+    explain.add_argument("entry_id", metavar="ID", help="an entry id from scan")
     return parser
 
 
@@ -158,7 +162,22 @@ def _policy(path: Path | None) -> Policy:
         raise UsageError(f"--policy {path} cannot be used:\n  {problems}") from exc
 
 
-COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles}
+def cmd_explain(args: argparse.Namespace, data_dir: Path) -> int:
+    profiles, errors = select_profiles(args, data_dir)
+    classifier = Classifier(args.loaded_policy)
+    result = engine.scan(profiles, classifier=classifier)
+    errors = errors + result.errors
+    entry = next((e for e in result.entries if e.id == args.entry_id), None)
+    if entry is None:
+        _report_errors(errors)
+        print(f"privacy-inspector: error: no entry {args.entry_id} in the chosen profiles "
+              "(ids come from scan, on the same profiles)", file=sys.stderr)
+        return EXIT_FAILED
+    output.write_explanation(sys.stdout, args.format, explain_entry(entry, classifier))
+    return EXIT_OK
+
+
+COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

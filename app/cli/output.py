@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, TextIO
 
 import orjson
 
+from privacy_inspector.core.explain import Explanation
 from privacy_inspector.core.records import ENTRY_FIELD_NAMES, Entry, Profile, ScanError
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -170,3 +172,35 @@ def write_profiles(out: TextIO, fmt: str, profiles: Sequence[tuple[Profile, bool
             out.write(f"{default} {doc['browser']:<9} {doc['name']:<24} {state:<10} {doc['path']}\n")
             if doc["problem"]:
                 out.write(f"    {doc['problem']}\n")
+
+
+def write_explanation(out: TextIO, fmt: str, explanation: Explanation) -> None:
+    """``explain`` as text (table format) or as one JSON object (json, jsonl)."""
+    if fmt in ("json", "jsonl"):
+        doc = {"entry": explanation.entry.to_dict(), "explanation": explanation.to_dict()}
+        out.write(orjson.dumps(doc).decode() + "\n")
+        return
+    e = explanation.entry
+    where = f"{e.browser} profile {e.profile}"
+    out.write(f"{e.name}  ({e.kind} of {e.origin or e.host}, {where})\n")
+    out.write(f"  id:        {e.id}\n")
+    for label, text in (
+        ("Who", explanation.who),
+        ("What", explanation.what),
+        ("How long", explanation.how_long),
+        ("Tracker", explanation.tracker),
+        ("Why", explanation.why),
+    ):
+        out.write(f"  {label + ':':<10} {text}\n")
+    if explanation.clauses:
+        ids = ", ".join(cid for cid, _, _ in explanation.clauses)
+        out.write(f"\nThe privacy policy covers it in: {ids}\n")
+        for cid, title, text in explanation.clauses:
+            out.write(f"\n  [{cid}] {title}\n")
+            for line in textwrap.wrap(f"\u201c{text}\u201d", width=76):
+                out.write(f"    {line}\n")
+    else:
+        out.write(f"\n{explanation.not_covered}\n")
+    out.write("\nWhat you can do:\n")
+    for label, url in explanation.choices:
+        out.write(f"  - {label}" + (f": {url}" if url else "") + "\n")

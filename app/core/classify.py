@@ -61,6 +61,11 @@ class Verdict:
     reason: str
 
 
+def possessive(name: str) -> str:
+    """``LiveOps'``, ``Google's``: as the policy itself writes it."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def identifier_like(value: str | None, persistent: bool) -> bool | None:
     """Whether a value looks like a unique identifier; None where it cannot be judged.
 
@@ -115,7 +120,10 @@ class Classifier:
             purpose = getattr(rule, "purpose", None) or CATEGORY_PURPOSE[category]
             reason = f"its name matches {service.name}'s {getattr(rule, 'pattern', entry.name)!r}"
             if on_owner_site:
-                reason += f", set on {policy.owner.name}'s domain by {service.organization.name}'s script"
+                reason += (
+                    f", set on {possessive(policy.owner.name)} domain by "
+                    f"{possessive(service.organization.name)} script"
+                )
         else:
             service = self.knowledge.lookup_domain(entry.host)
             if service is not None:
@@ -136,11 +144,11 @@ class Classifier:
         elif on_owner_site:
             organization = policy.owner.name
             party = "first_party"
-            purpose = f"Set by {policy.owner.name}'s own site; the app knows no more about it."
-            reason = f"{entry.site} is one of {policy.owner.name}'s sites in the policy"
+            purpose = f"Set by {possessive(policy.owner.name)} own site; the app knows no more about it."
+            reason = f"{entry.site} is one of {possessive(policy.owner.name)} sites in the policy"
         elif in_owner_context:
             organization, party = None, "third_party"
-            reason += f", seen under {policy.owner.name}'s site"
+            reason += f", seen under {possessive(policy.owner.name)} site"
         else:
             organization, party = None, "unrelated"
         clauses = policy.clauses_for(

@@ -94,3 +94,52 @@ def test_an_unrelated_site_is_unrelated_and_not_covered(inventory, browser):
 )
 def test_identifier_like(value, persistent, expected):
     assert identifier_like(value, persistent) is expected
+
+
+def _id_of(capsys, data_dir, browser, name):
+    import json
+
+    from privacy_inspector.cli import main as cli
+
+    assert cli.main(["scan", "--demo", "--format", "jsonl", "--data-dir", str(data_dir)]) == 0
+    for line in capsys.readouterr().out.splitlines():
+        entry = json.loads(line)
+        if entry["browser"] == browser and entry["name"] == name:
+            return entry["id"]
+    raise AssertionError(f"{browser} {name} not in the demo")
+
+
+def test_explain_quotes_the_covering_clauses_and_the_choices(capsys, data_dir):
+    from privacy_inspector.cli import main as cli
+
+    entry_id = _id_of(capsys, data_dir, "firefox", "dc_chips")
+    assert cli.main(["explain", entry_id, "--demo", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Who:       Google (DoubleClick), third party, in a frame on liveops.com" in out
+    assert "Tracker:   yes: it is advertising" in out
+    assert "[interest-based-ads]" in out
+    assert "We partner with a third party to either display advertising" in out
+    assert "http://preferences-mgr.truste.com/" in out and "http://www.youronlinechoices.eu/" in out
+
+
+def test_explain_json_and_an_entry_the_policy_does_not_cover(capsys, data_dir):
+    import json
+
+    from privacy_inspector.cli import main as cli
+
+    entry_id = _id_of(capsys, data_dir, "chromium", "en_visitor")
+    assert cli.main(["explain", entry_id, "--demo", "--format", "json", "--data-dir", str(data_dir)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["entry"]["id"] == entry_id and doc["entry"]["value"] is None
+    explanation = doc["explanation"]
+    assert explanation["policy_clauses"] == []
+    assert explanation["not_covered"] == (
+        "LiveOps' privacy policy does not cover this cookie: it was set by "
+        "www.example-news.org, not in LiveOps' context.")
+
+
+def test_explain_an_unknown_id(capsys, data_dir):
+    from privacy_inspector.cli import main as cli
+
+    assert cli.main(["explain", "ck-0000000000000000", "--demo", "--data-dir", str(data_dir)]) == 1
+    assert "no entry ck-0000000000000000 in the chosen profiles" in capsys.readouterr().err
