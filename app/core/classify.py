@@ -24,7 +24,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from privacy_inspector.core.knowledge import Knowledge, Service, load_knowledge
+from privacy_inspector.core.knowledge import Knowledge, load_knowledge
+from privacy_inspector.core.names import NameIndex, NameRule, load_names
 from privacy_inspector.core.policy import Policy
 from privacy_inspector.core.records import Entry
 
@@ -60,6 +61,15 @@ class Verdict:
     # Why the app thinks so, for ``explain``: the rule or list that matched.
     reason: str
 
+    @property
+    def tracking(self) -> bool:
+        return self.category in TRACKING_CATEGORIES
+
+
+# Where the classification fields start in an Entry.
+_CLASSIFIED_FROM = Entry._fields.index("organization")
+_new_entry = tuple.__new__
+
 
 def possessive(name: str) -> str:
     """``LiveOps'``, ``Google's``: as the policy itself writes it."""
@@ -87,42 +97,58 @@ def identifier_like(value: str | None, persistent: bool) -> bool | None:
 class Classifier:
     """Classifies entries against one policy and the knowledge base."""
 
-    def __init__(self, policy: Policy, knowledge: Knowledge | None = None, names: object = None) -> None:
+    def __init__(
+        self, policy: Policy, knowledge: Knowledge | None = None, names: NameIndex | None = None
+    ) -> None:
         self.policy = policy
         self.knowledge = knowledge if knowledge is not None else load_knowledge()
-        self._names = names if names is not None else _load_names()
-        self._cache: dict[tuple[str, str, str, str, str | None], Verdict] = {}
+        self._names = names if names is not None else load_names()
+        self._cache: dict[tuple[str, str, str, str | None, int | None], Verdict] = {}
+        self._rules: dict[tuple[str, str, str], NameRule | None] = {}
+        # Coverage depends on a handful of values: the policy is asked once each.
+        self._clauses: dict[tuple[str, str, str, bool, str | None], tuple[str, ...]] = {}
 
-    def _name_rule(self, entry: Entry) -> tuple[Service | None, object | None]:
-        if self._names is None or entry.kind not in ("cookie", "local_storage", "session_storage"):
-            return None, None
-        rule = self._names.match_name(entry.name, entry.kind, entry.site)  # type: ignore[attr-defined]
-        if rule is None:
-            return None, None
-        return self.knowledge.services.get(rule.service), rule
+    def _name_rule(self, entry: Entry) -> NameRule | None:
+        """The name rule matching the entry, cached by (kind, name, site)."""
+        if entry.kind not in ("cookie", "local_storage", "session_storage"):
+            return None
+        key = (entry.kind, entry.name, entry.site)
+        try:
+            return self._rules[key]
+        except KeyError:
+            rule = self._rules[key] = self._names.match_name(entry.name, entry.kind, entry.site)
+            return rule
 
     def verdict(self, entry: Entry) -> Verdict:
-        key = (entry.kind, entry.name, entry.host, entry.site, entry.partition_site)
+        """The verdict for an entry.  It depends on the name only through the
+        name rule that matches, so entries of one host share it: a profile with
+        100,000 differently named cookies on a few thousand hosts needs only a
+        few thousand decisions."""
+        rule = self._name_rule(entry)
+        key = (entry.kind, entry.host, entry.site, entry.partition_site, id(rule) if rule else None)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self._decide(entry)
+            found = self._cache[key] = self._decide(entry, rule)
         return found
 
-    def _decide(self, entry: Entry) -> Verdict:
+    def _decide(self, entry: Entry, rule: NameRule | None) -> Verdict:
         policy = self.policy
         on_owner_site = policy.is_owner_site(entry.site)
         in_owner_context = on_owner_site or (
             entry.partition_site is not None and policy.is_owner_site(entry.partition_site)
         )
-        service, rule = self._name_rule(entry)
-        if service is not None:
-            category = getattr(rule, "category", None) or service.category
-            purpose = getattr(rule, "purpose", None) or CATEGORY_PURPOSE[category]
-            reason = f"its name matches {service.name}'s {getattr(rule, 'pattern', entry.name)!r}"
+        service = rule.service_record if rule is not None else None
+        vendor_only = rule is not None and service is None
+        if rule is not None:
+            # A vendor's cookie or storage key, on whatever site it is stored.
+            category = rule.category
+            purpose = rule.purpose
+            reason = f"its name matches {rule.vendor}'s {rule.pattern!r} ({rule.source})"
             if on_owner_site:
+                owner_name = service.organization.name if service is not None else rule.vendor
                 reason += (
                     f", set on {possessive(policy.owner.name)} domain by "
-                    f"{possessive(service.organization.name)} script"
+                    f"{possessive(owner_name)} script"
                 )
         else:
             service = self.knowledge.lookup_domain(entry.host)
@@ -134,6 +160,16 @@ class Classifier:
                 category = "unknown"
                 purpose = CATEGORY_PURPOSE["unknown"]
                 reason = "no name or domain rule matched"
+        if vendor_only:
+            # A vendor the domain knowledge does not list (for example OneTrust).
+            organization_name: str | None = rule.vendor  # type: ignore[union-attr]
+            party = "third_party" if in_owner_context or category in TRACKING_CATEGORIES else "unrelated"
+            clause_key = (entry.kind, category, party, on_owner_site, entry.partition_site)
+            clauses = self._clauses.get(clause_key)
+            if clauses is None:
+                clauses = self._clauses[clause_key] = policy.clauses_for(*clause_key)
+            return Verdict(organization_name, None, category, party, on_owner_site, purpose,
+                           clauses, reason)
         if service is not None:
             organization: str | None = service.organization.name
             party = (
@@ -151,9 +187,10 @@ class Classifier:
             reason += f", seen under {possessive(policy.owner.name)} site"
         else:
             organization, party = None, "unrelated"
-        clauses = policy.clauses_for(
-            entry.kind, category, party, on_owner_site, entry.partition_site
-        )
+        clause_key = (entry.kind, category, party, on_owner_site, entry.partition_site)
+        clauses = self._clauses.get(clause_key)
+        if clauses is None:
+            clauses = self._clauses[clause_key] = policy.clauses_for(*clause_key)
         return Verdict(
             organization=organization,
             service=service.name if service is not None else None,
@@ -166,33 +203,17 @@ class Classifier:
         )
 
     def classify(self, entries: Iterable[Entry]) -> list[Entry]:
+        """The entries with their classification fields filled."""
         out = []
+        append = out.append
+        cut = _CLASSIFIED_FROM
         for entry in entries:
             v = self.verdict(entry)
             identifier = identifier_like(entry.value, entry.persistent)
-            tracker = v.category in TRACKING_CATEGORIES or (
-                v.party == "third_party" and identifier is True
-            )
-            out.append(
-                entry._replace(
-                    organization=v.organization,
-                    service=v.service,
-                    category=v.category,
-                    party=v.party,
-                    on_owner_site=v.on_owner_site,
-                    tracker=tracker,
-                    identifier_like=identifier,
-                    purpose=v.purpose,
-                    policy_clauses=v.policy_clauses,
-                )
-            )
+            tracker = v.tracking or (v.party == "third_party" and identifier is True)
+            # In the order of Entry's fields from ``organization`` on (a test checks).
+            append(_new_entry(Entry, entry[:cut] + (
+                v.organization, v.service, v.party, v.on_owner_site, v.category, tracker,
+                identifier, v.purpose, v.policy_clauses,
+            )))
         return out
-
-
-def _load_names() -> object | None:
-    """The name rules, where the knowledge base has them."""
-    try:
-        from privacy_inspector.core import names
-    except ImportError:
-        return None
-    return names.load_names()

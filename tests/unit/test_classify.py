@@ -36,6 +36,18 @@ def test_every_entry_is_classified(inventory, browser):
 
 
 @pytest.mark.parametrize("browser", BROWSERS)
+@pytest.mark.parametrize("name", ["_ga", "_gid"])
+def test_a_google_analytics_cookie_on_the_owner_s_site_is_analytics_covered_by_clickstream(
+    inventory, browser, name
+):
+    entry = inventory[(browser, "cookie", name)]
+    assert entry.site == "liveops.com"
+    assert (entry.organization, entry.service, entry.category) == ("Google", "Google Analytics", "analytics")
+    assert (entry.party, entry.on_owner_site, entry.tracker) == ("third_party", True, True)
+    assert "clickstream" in entry.policy_clauses
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
 def test_a_doubleclick_cookie_is_advertising_covered_by_interest_based_ads(inventory, browser):
     for name in ("IDE", "dc_chips"):
         entry = inventory[(browser, "cookie", name)]
@@ -143,3 +155,34 @@ def test_explain_an_unknown_id(capsys, data_dir):
 
     assert cli.main(["explain", "ck-0000000000000000", "--demo", "--data-dir", str(data_dir)]) == 1
     assert "no entry ck-0000000000000000 in the chosen profiles" in capsys.readouterr().err
+
+
+class _NoNames:
+    """Name rules that match nothing: this test is about where fields go."""
+
+    def match_name(self, name, kind, site):
+        return None
+
+
+_NO_NAMES = _NoNames()
+
+
+def test_classify_puts_each_field_where_the_record_has_it():
+    """classify builds the tuple directly; every field must land in its own slot."""
+    from pathlib import Path
+
+    from privacy_inspector.browsers.base import COOKIE_COLUMNS, CookieFactory
+    from privacy_inspector.core.records import Entry, Profile
+
+    profile = Profile(Path("/p/Default"), "chromium", "chromium", "Default")
+    columns = dict.fromkeys(COOKIE_COLUMNS)
+    columns.update(store="Cookies", id_store="Cookies", host=[".doubleclick.net"], name=["IDE"],
+                   path="/", persistent=True, secure=True, http_only=True, same_site="none",
+                   size=[10], value_state="encrypted", stale=False)
+    (entry,) = CookieFactory(profile).build(1, **columns)
+    (done,) = Classifier(load_policy(), names=_NO_NAMES).classify([entry])
+    assert done[: Entry._fields.index("organization")] == entry[: Entry._fields.index("organization")]
+    assert (done.organization, done.service, done.party, done.on_owner_site, done.category) == (
+        "Google", "DoubleClick", "third_party", False, "advertising")
+    assert (done.tracker, done.identifier_like, done.policy_clauses) == (True, None, ("interest-based-ads",))
+    assert done.purpose.startswith("Recognises the visitor")

@@ -1,0 +1,233 @@
+"""The bundled cookie-name and storage-key rules (resources/knowledge/names.json)."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from privacy_inspector.core import names
+from privacy_inspector.core.knowledge import KnowledgeError, load_knowledge
+from privacy_inspector.core.names import NameIndex, build, load_document, load_names, match_name
+
+SERVICES = load_knowledge().services
+
+
+def _doc_with(*rules: dict) -> dict:
+    return {"format_version": 1, "data_version": "test", "rules": list(rules)}
+
+
+def _rule(**over) -> dict:
+    rule = {"match": "exact", "pattern": "_example_cookie", "kinds": ["cookie"],
+            "service": "google_analytics", "purpose": "A test rule.", "lifetime": "1 day",
+            "source": "ocd"}
+    rule.update(over)
+    return {k: v for k, v in rule.items() if v is not None}
+
+
+# --- the bundled file ---------------------------------------------------------------
+
+def test_bundled_file_validates():
+    index = load_names()
+    assert isinstance(index, NameIndex)
+    assert len(index.rules) == len(load_document()["rules"])
+
+
+def test_at_least_150_patterns():
+    assert len(load_document()["rules"]) >= 150
+
+
+def test_every_service_id_exists():
+    for rule in load_document()["rules"]:
+        if "service" in rule:
+            assert rule["service"] in SERVICES, rule["pattern"]
+        else:
+            assert rule.get("vendor") and rule.get("category"), rule["pattern"]
+
+
+def test_every_rule_has_a_source_and_one_sentence_purpose():
+    for rule in load_names().rules:
+        assert rule.source == "ocd" or rule.source.startswith("https://"), rule.pattern
+        assert rule.purpose.endswith(".") and rule.purpose.count(". ") == 0, rule.pattern
+        assert rule.lifetime.strip(), rule.pattern
+
+
+def test_regexes_compile_and_generic_names_are_domain_bound():
+    for rule in load_names().rules:
+        if rule.match == "regex":
+            re.compile(rule.pattern)
+        if rule.match == "exact" and names.is_generic(rule.pattern):
+            assert rule.only_on, rule.pattern
+
+
+# --- the examples of the issue ---------------------------------------------------------
+
+@pytest.mark.parametrize("name, service, organization, category", [
+    ("_ga", "Google Analytics", "Google", "analytics"),
+    ("_gid", "Google Analytics", "Google", "analytics"),
+    ("__utma", "Google Analytics", "Google", "analytics"),
+    ("__utmz", "Google Analytics", "Google", "analytics"),
+    ("_ga_ABC123", "Google Analytics", "Google", "analytics"),
+    ("_mkto_trk", "Marketo", "Adobe", "marketing_automation"),
+    ("hubspotutk", "HubSpot", "HubSpot", "marketing_automation"),
+    ("__hstc", "HubSpot", "HubSpot", "marketing_automation"),
+    ("_fbp", "Facebook", "Meta", "social_media"),
+])
+def test_vendor_cookies_on_the_owners_site(name, service, organization, category):
+    rule = match_name(name, "cookie", "liveops.com")
+    assert rule is not None
+    assert rule.service_record is not None
+    assert rule.service == rule.service_record.id
+    assert rule.service_record.name == service
+    assert rule.service_record.organization.name == organization
+    assert rule.category == category
+
+
+def test_fr_only_on_facebook():
+    rule = match_name("fr", "cookie", "facebook.com")
+    assert rule is not None and rule.service == "facebook"
+    assert rule.service_record.organization.name == "Meta"
+    assert match_name("fr", "cookie", "liveops.com") is None
+
+
+def test_ide_only_on_doubleclick():
+    rule = match_name("IDE", "cookie", "doubleclick.net")
+    assert rule is not None and rule.service == "doubleclick"
+    assert rule.service_record.name == "DoubleClick"
+    assert rule.category == "advertising"
+    assert match_name("IDE", "cookie", "liveops.com") is None
+    assert match_name("IDE", "cookie", "notdoubleclick.net") is None
+
+
+def test_optanon_consent_is_consent():
+    rule = match_name("OptanonConsent", "cookie", "liveops.com")
+    assert rule is not None
+    assert rule.category == "consent"
+    assert rule.vendor == "OneTrust"
+    assert rule.service is None and rule.service_record is None
+
+
+def test_a_name_that_only_contains_a_vendor_name_does_not_match():
+    for name in ("my_ga_pref", "x_ga", "_gaa", "ga", "__utma2", "x__utma", "hubspotutk_old"):
+        assert match_name(name, "cookie", "liveops.com") is None, name
+
+
+def test_generic_name_needs_its_vendors_domain():
+    assert match_name("lang", "cookie", "liveops.com") is None
+    assert match_name("lang", "cookie", "example.org") is None
+    rule = match_name("lang", "cookie", "linkedin.com")
+    assert rule is not None and rule.service == "linkedin"
+    assert match_name("NID", "cookie", "liveops.com") is None
+    assert match_name("NID", "cookie", "google.com") is not None
+
+
+def test_kind_must_match():
+    assert match_name("_ga", "local_storage", "liveops.com") is None
+    assert match_name("ajs_anonymous_id", "local_storage", "liveops.com") is not None
+    assert match_name("ajs_anonymous_id", "cookie", "liveops.com") is not None
+
+
+def test_site_is_normalised():
+    assert match_name("fr", "cookie", ".Facebook.com") is not None
+
+
+# --- precedence ------------------------------------------------------------------------
+
+def test_exact_beats_prefix_and_longer_prefix_wins():
+    # AMP_TOKEN is Google Analytics; other AMP_ names are Amplitude's.
+    assert match_name("AMP_TOKEN", "cookie", "a.com").service == "google_analytics"
+    assert match_name("AMP_MKTG_0123456789", "cookie", "a.com").service == "amplitude"
+    # _hjSessionUser_ (longer) beats the general _hj prefix.
+    rule = match_name("_hjSessionUser_12345", "cookie", "a.com")
+    assert rule.pattern == "_hjSessionUser_"
+    assert match_name("_hjSomethingNew", "cookie", "a.com").pattern == "_hj"
+
+
+def test_prefix_needs_something_after_it():
+    assert match_name("_ga_", "cookie", "a.com") is None
+
+
+def test_regex_matches_the_whole_name():
+    assert match_name("visitor_id123456", "cookie", "a.com").service == "pardot"
+    assert match_name("visitor_id123456-hash", "cookie", "a.com").service == "pardot"
+    assert match_name("visitor_id123456x", "cookie", "a.com") is None
+    assert match_name("xvisitor_id1", "cookie", "a.com") is None
+
+
+def test_precedence_on_a_small_index():
+    doc = _doc_with(
+        _rule(match="regex", pattern=r"ab.*", service="hubspot"),
+        _rule(match="prefix", pattern="ab", service="marketo", only_on=["x.com"]),
+        _rule(match="prefix", pattern="abc", service="pardot"),
+        _rule(match="exact", pattern="abcdef", service="eloqua"),
+    )
+    index = build(doc, SERVICES)
+    assert index.match_name("abcdef", "cookie", "x.com").service == "eloqua"
+    assert index.match_name("abcde", "cookie", "x.com").service == "pardot"
+    assert index.match_name("abx", "cookie", "x.com").service == "marketo"
+    assert index.match_name("abx", "cookie", "y.com").service == "hubspot"
+    assert index.match_name("zz", "cookie", "y.com") is None
+
+
+def test_site_specific_rule_beats_general_one():
+    doc = _doc_with(
+        _rule(pattern="shared_name", service="hubspot"),
+        _rule(pattern="shared_name", service="linkedin", only_on=["linkedin.com"]),
+    )
+    index = build(doc, SERVICES)
+    assert index.match_name("shared_name", "cookie", "linkedin.com").service == "linkedin"
+    assert index.match_name("shared_name", "cookie", "a.com").service == "hubspot"
+
+
+# --- validation ------------------------------------------------------------------------
+
+def test_unknown_service_is_rejected():
+    with pytest.raises(KnowledgeError, match="unknown service"):
+        build(_doc_with(_rule(service="no_such_service")), SERVICES)
+
+
+def test_bad_regex_is_rejected():
+    with pytest.raises(KnowledgeError, match="regular expression"):
+        build(_doc_with(_rule(match="regex", pattern="(unclosed")), SERVICES)
+
+
+@pytest.mark.parametrize("pattern", ["uid", "id", "lang", "sid", "fr", "IDE", "NID", "session"])
+def test_generic_name_without_only_on_is_rejected(pattern):
+    with pytest.raises(KnowledgeError, match="generic"):
+        build(_doc_with(_rule(pattern=pattern)), SERVICES)
+    build(_doc_with(_rule(pattern=pattern, only_on=["example.com"])), SERVICES)
+
+
+def test_schema_errors_are_rejected():
+    with pytest.raises(KnowledgeError):
+        build(_doc_with(_rule(match="glob")), SERVICES)
+    with pytest.raises(KnowledgeError):
+        build(_doc_with(_rule(kinds=["indexed_db"])), SERVICES)
+    with pytest.raises(KnowledgeError):
+        build(_doc_with(_rule(category="tracking")), SERVICES)
+    with pytest.raises(KnowledgeError):
+        build(_doc_with(_rule(source="somewhere")), SERVICES)
+    with pytest.raises(KnowledgeError):
+        build(_doc_with(_rule(unexpected="x")), SERVICES)
+
+
+def test_vendor_rule_needs_category_and_no_service():
+    with pytest.raises(KnowledgeError, match="category"):
+        build(_doc_with(_rule(service=None, vendor="Someone")), SERVICES)
+    with pytest.raises(KnowledgeError, match="exactly one"):
+        build(_doc_with(_rule(vendor="Someone", category="consent")), SERVICES)
+    index = build(_doc_with(_rule(service=None, vendor="Someone", category="consent")), SERVICES)
+    assert index.match_name("_example_cookie", "cookie", "a.com").vendor == "Someone"
+
+
+def test_duplicate_rule_is_rejected():
+    with pytest.raises(KnowledgeError, match="duplicate"):
+        build(_doc_with(_rule(), _rule()), SERVICES)
+
+
+def test_bundled_document_is_not_modified_by_build():
+    doc = load_document()
+    before = copy.deepcopy(doc)
+    build(doc, SERVICES)
+    assert doc == before
