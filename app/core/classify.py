@@ -143,7 +143,7 @@ class Classifier:
             # A vendor's cookie or storage key, on whatever site it is stored.
             category = rule.category
             purpose = rule.purpose
-            reason = f"its name matches {rule.vendor}'s {rule.pattern!r} ({rule.source})"
+            reason = f"its name matches {possessive(rule.vendor)} {rule.pattern!r} ({rule.source})"
             if on_owner_site:
                 owner_name = service.organization.name if service is not None else rule.vendor
                 reason += (
