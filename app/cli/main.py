@@ -7,6 +7,7 @@ complete, with ``errors`` saying what); 2 bad usage; 3 refused to protect data.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from privacy_inspector import __version__, paths
 from privacy_inspector.cli import output
-from privacy_inspector.core import demo, engine
+from privacy_inspector.core import demo, engine, imports
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.explain import explain as explain_entry
 from privacy_inspector.core.policy import Policy, PolicyError, load_policy
@@ -89,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", parents=[common],
                              help="one entry: who set it, what for, how long, and the policy's words")
     explain.add_argument("entry_id", metavar="ID", help="an entry id from scan")
+    knowledge = sub.add_parser(
+        "knowledge", parents=[common],
+        help="tracker lists you supply: import one, or list what was imported",
+        description="Import a tracker list you downloaded yourself (kept in the data folder "
+                    "with its source, never bundled), or list the imported ones.",
+    )
+    knowledge.add_argument("action", choices=("import", "sources"))
+    knowledge.add_argument("file", nargs="?", type=Path, help="the list to import")
+    knowledge.add_argument("--type", dest="list_type", choices=imports.FORMATS,
+                           help="the list's format (import)")
+    knowledge.add_argument("--entities", type=Path, metavar="FILE",
+                           help="Disconnect's entities.json, if not beside services.json")
     return parser
 
 
@@ -136,8 +149,9 @@ def _report_errors(errors: Sequence[ScanError]) -> None:
 def cmd_scan(args: argparse.Namespace, data_dir: Path) -> int:
     kinds = _kinds(getattr(args, "kinds", None))
     profiles, errors = select_profiles(args, data_dir)
-    result = engine.scan(profiles, kinds=kinds, show_values=args.show_values,
-                         classifier=Classifier(args.loaded_policy))
+    classifier, list_errors = _classifier(args, data_dir)
+    errors += list_errors
+    result = engine.scan(profiles, kinds=kinds, show_values=args.show_values, classifier=classifier)
     errors = errors + result.errors
     with_state = [(p, locks.is_running(p)) for p in profiles]
     output.write_scan(sys.stdout, args.format, with_state, result.entries, errors)
@@ -162,9 +176,53 @@ def _policy(path: Path | None) -> Policy:
         raise UsageError(f"--policy {path} cannot be used:\n  {problems}") from exc
 
 
+def _classifier(args: argparse.Namespace, data_dir: Path) -> tuple[Classifier, list[ScanError]]:
+    """The classifier for the policy, with the lists the user imported.
+
+    An imported-list database that cannot be read is reported as an error and
+    left out (exit 1), never silently treated as empty.
+    """
+    try:
+        imported = imports.ImportedKnowledge.load(data_dir)
+    except imports.ListImportError as exc:
+        error = ScanError(str(imports.db_path(data_dir)), "knowledge.db",
+                          f"the imported tracker lists cannot be read: {exc}")
+        return Classifier(args.loaded_policy), [error]
+    return Classifier(args.loaded_policy, imported=imported), []
+
+
+def cmd_knowledge(args: argparse.Namespace, data_dir: Path) -> int:
+    if args.action == "sources":
+        rows = imports.sources(data_dir)
+        if args.format in ("json", "jsonl"):
+            docs = [{"source": r.source, "format": r.format, "file": r.file, "domains": r.domains,
+                     "owners": r.owners, "cookies": r.cookies, "imported_at": r.imported_at,
+                     "licence": r.licence} for r in rows]
+            print(json.dumps({"sources": docs}, ensure_ascii=False))
+        else:
+            for r in rows:
+                print(f"{r.source:<28} {r.count:>7} facts  {r.imported_at}  {r.file}")
+            if not rows:
+                print("No tracker lists imported yet.")
+        return EXIT_OK
+    if args.file is None or args.list_type is None:
+        raise UsageError("knowledge import needs a FILE and --type " + "|".join(imports.FORMATS))
+    try:
+        summary = imports.import_file(args.file, args.list_type, data_dir, entities=args.entities)
+    except imports.ListImportError as exc:
+        print(f"privacy-inspector: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"imported {summary.source}: {summary.domains} domains, {summary.owners} owners, "
+          f"{summary.cookies} cookie names ({summary.skipped} entries skipped)")
+    if summary.licence:
+        print(f"licence: {summary.licence} (kept in your data folder only)")
+    return EXIT_OK
+
+
 def cmd_explain(args: argparse.Namespace, data_dir: Path) -> int:
     profiles, errors = select_profiles(args, data_dir)
-    classifier = Classifier(args.loaded_policy)
+    classifier, list_errors = _classifier(args, data_dir)
+    errors += list_errors
     result = engine.scan(profiles, classifier=classifier)
     errors = errors + result.errors
     entry = next((e for e in result.entries if e.id == args.entry_id), None)
@@ -177,7 +235,8 @@ def cmd_explain(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain}
+COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain,
+            "knowledge": cmd_knowledge}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

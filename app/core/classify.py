@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from privacy_inspector.core.imports import ImportedCookie, ImportedDomain, ImportedKnowledge
 from privacy_inspector.core.knowledge import Knowledge, load_knowledge
 from privacy_inspector.core.names import NameIndex, NameRule, load_names
 from privacy_inspector.core.policy import Policy
@@ -60,10 +61,12 @@ class Verdict:
     policy_clauses: tuple[str, ...]
     # Why the app thinks so, for ``explain``: the rule or list that matched.
     reason: str
+    # A list the user imported calls it a tracker (filter lists give no category).
+    listed_tracker: bool = False
 
     @property
     def tracking(self) -> bool:
-        return self.category in TRACKING_CATEGORIES
+        return self.listed_tracker or self.category in TRACKING_CATEGORIES
 
 
 # Where the classification fields start in an Entry.
@@ -98,25 +101,37 @@ class Classifier:
     """Classifies entries against one policy and the knowledge base."""
 
     def __init__(
-        self, policy: Policy, knowledge: Knowledge | None = None, names: NameIndex | None = None
+        self,
+        policy: Policy,
+        knowledge: Knowledge | None = None,
+        names: NameIndex | None = None,
+        imported: ImportedKnowledge | None = None,
     ) -> None:
         self.policy = policy
         self.knowledge = knowledge if knowledge is not None else load_knowledge()
         self._names = names if names is not None else load_names()
+        # Lists the user imported: consulted where the bundled knowledge has no answer.
+        self.imported = imported
         self._cache: dict[tuple[str, str, str, str | None, int | None], Verdict] = {}
-        self._rules: dict[tuple[str, str, str], NameRule | None] = {}
+        self._rules: dict[tuple[str, str, str], NameRule | ImportedCookie | None] = {}
         # Coverage depends on a handful of values: the policy is asked once each.
         self._clauses: dict[tuple[str, str, str, bool, str | None], tuple[str, ...]] = {}
 
-    def _name_rule(self, entry: Entry) -> NameRule | None:
-        """The name rule matching the entry, cached by (kind, name, site)."""
+    def _name_rule(self, entry: Entry) -> NameRule | ImportedCookie | None:
+        """The name rule matching the entry (bundled first, then an imported
+        cookie list), cached by (kind, name, site)."""
         if entry.kind not in ("cookie", "local_storage", "session_storage"):
             return None
         key = (entry.kind, entry.name, entry.site)
         try:
             return self._rules[key]
         except KeyError:
-            rule = self._rules[key] = self._names.match_name(entry.name, entry.kind, entry.site)
+            rule: NameRule | ImportedCookie | None = self._names.match_name(
+                entry.name, entry.kind, entry.site
+            )
+            if rule is None and self.imported is not None and entry.kind == "cookie":
+                rule = self.imported.match_cookie(entry.name, entry.site)
+            self._rules[key] = rule
             return rule
 
     def verdict(self, entry: Entry) -> Verdict:
@@ -131,12 +146,51 @@ class Classifier:
             found = self._cache[key] = self._decide(entry, rule)
         return found
 
-    def _decide(self, entry: Entry, rule: NameRule | None) -> Verdict:
+    def _clauses_for(self, entry: Entry, category: str, party: str, on_owner_site: bool) -> tuple[str, ...]:
+        key = (entry.kind, category, party, on_owner_site, entry.partition_site)
+        clauses = self._clauses.get(key)
+        if clauses is None:
+            clauses = self._clauses[key] = self.policy.clauses_for(*key)
+        return clauses
+
+    def _from_list(
+        self, entry: Entry, fact: ImportedCookie | ImportedDomain, on_owner_site: bool,
+        in_owner_context: bool,
+    ) -> Verdict:
+        """A verdict from a list the user imported (shown with its source)."""
+        category = fact.category
+        listed = isinstance(fact, ImportedDomain) and fact.tracker
+        tracking = listed or category in TRACKING_CATEGORIES
+        if fact.organization or tracking:
+            party = "third_party" if in_owner_context or tracking else "unrelated"
+        else:
+            party = "first_party" if on_owner_site else ("third_party" if in_owner_context else "unrelated")
+        what = f"its name {entry.name!r}" if isinstance(fact, ImportedCookie) else entry.host
+        purpose = (fact.purpose if isinstance(fact, ImportedCookie) else None) or CATEGORY_PURPOSE[category]
+        return Verdict(
+            organization=fact.organization or (self.policy.owner.name if party == "first_party" else None),
+            service=fact.service if isinstance(fact, ImportedDomain) else fact.platform,
+            category=category,
+            party=party,
+            on_owner_site=on_owner_site,
+            purpose=purpose,
+            policy_clauses=self._clauses_for(entry, category, party, on_owner_site),
+            reason=f"{what} is listed by {fact.source} (imported from {fact.source_file})",
+            listed_tracker=listed,
+        )
+
+    def _decide(self, entry: Entry, rule: NameRule | ImportedCookie | None) -> Verdict:
         policy = self.policy
         on_owner_site = policy.is_owner_site(entry.site)
         in_owner_context = on_owner_site or (
             entry.partition_site is not None and policy.is_owner_site(entry.partition_site)
         )
+        if isinstance(rule, ImportedCookie):
+            return self._from_list(entry, rule, on_owner_site, in_owner_context)
+        if rule is None and self.imported is not None and self.knowledge.lookup_domain(entry.host) is None:
+            listed = self.imported.lookup_domain(entry.host)
+            if listed is not None:
+                return self._from_list(entry, listed, on_owner_site, in_owner_context)
         service = rule.service_record if rule is not None else None
         vendor_only = rule is not None and service is None
         if rule is not None:
@@ -164,12 +218,8 @@ class Classifier:
             # A vendor the domain knowledge does not list (for example OneTrust).
             organization_name: str | None = rule.vendor  # type: ignore[union-attr]
             party = "third_party" if in_owner_context or category in TRACKING_CATEGORIES else "unrelated"
-            clause_key = (entry.kind, category, party, on_owner_site, entry.partition_site)
-            clauses = self._clauses.get(clause_key)
-            if clauses is None:
-                clauses = self._clauses[clause_key] = policy.clauses_for(*clause_key)
             return Verdict(organization_name, None, category, party, on_owner_site, purpose,
-                           clauses, reason)
+                           self._clauses_for(entry, category, party, on_owner_site), reason)
         if service is not None:
             organization: str | None = service.organization.name
             party = (
@@ -187,10 +237,7 @@ class Classifier:
             reason += f", seen under {possessive(policy.owner.name)} site"
         else:
             organization, party = None, "unrelated"
-        clause_key = (entry.kind, category, party, on_owner_site, entry.partition_site)
-        clauses = self._clauses.get(clause_key)
-        if clauses is None:
-            clauses = self._clauses[clause_key] = policy.clauses_for(*clause_key)
+        clauses = self._clauses_for(entry, category, party, on_owner_site)
         return Verdict(
             organization=organization,
             service=service.name if service is not None else None,
