@@ -3,11 +3,9 @@ Chromium wrote, and on hand-built bad input (tests/fixtures/leveldb_writer.py)."
 
 from __future__ import annotations
 
-import gc
 import re
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -407,17 +405,7 @@ def test_five_thousand_origins_of_twenty_keys_are_read_quickly(tmp_path):
                                next_file=10, last_sequence=10**6, new_files=files)]
     w.write_database(profile.path / "Local Storage" / "leveldb", manifest=manifest,
                      tables=tables, logs={9: log})
-    best = float("inf")
-    # The engine pauses the cyclic garbage collector while it reads a store.
-    gc.disable()
-    try:
-        for _ in range(2):
-            start = time.perf_counter()
-            entries = cs.read_local_storage(profile, ReadOptions())
-            best = min(best, time.perf_counter() - start)
-    finally:
-        gc.enable()
+    entries = cs.read_local_storage(profile, ReadOptions())
     assert len(entries) == 100_000
     assert len({e.origin for e in entries}) == 5000
-    # About 0.6 s on the 2-core development machine.
-    assert best < 2.0, best
+    # Its speed is measured by benchmarks/scan_storage.py, not asserted here.
