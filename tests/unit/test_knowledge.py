@@ -154,6 +154,54 @@ def test_spot_checks(k, host, organization, service, categories):
     assert found.category in categories
 
 
+# Vendors missing from the 2018 database (CURATED_SERVICES, CURATED_DOMAINS) and owners today.
+@pytest.mark.parametrize(("host", "organization", "service", "category"), [
+    ("cdn.cookielaw.org", "OneTrust", "OneTrust", "consent"),
+    ("geolocation.onetrust.com", "OneTrust", "OneTrust", "consent"),
+    ("consent.cookiebot.com", "Usercentrics", "Cookiebot", "consent"),
+    ("example.matomo.cloud", "InnoCraft", "Matomo", "analytics"),
+    ("www.clarity.ms", "Microsoft", "Microsoft Clarity", "optimization"),
+    ("js.driftt.com", "Salesloft", "Drift", "customer_interaction"),
+    ("drift.com", "Salesloft", "Drift", "customer_interaction"),
+    ("analytics.tiktok.com", "ByteDance", "TikTok", "advertising"),
+    ("sc-static.net", "Snap Inc.", "Snap Pixel", "advertising"),
+    ("tr.snapchat.com", "Snap Inc.", "Snap Pixel", "advertising"),
+    ("acme.tt.omtrdc.net", "Adobe", "Adobe Target", "optimization"),
+    ("acme.sc.omtrdc.net", "Adobe", "Omniture (Adobe Analytics)", "analytics"),
+    ("edge.adobedc.net", "Adobe", "Adobe Experience Platform Web SDK", "analytics"),
+    ("contentsquare.net", "Contentsquare", "ContentSquare", "optimization"),
+    ("heapanalytics.com", "Contentsquare", "Heap", "analytics"),
+    ("player.vimeo.com", "Bending Spoons", "Vimeo", "embedded_content"),
+    ("outbrain.com", "Teads", "Outbrain", "advertising"),
+    ("fullstory.com", "fullstory", "FullStory", "optimization"),  # the 2018 company name
+    ("liveperson.net", "LivePerson", "LivePerson", "customer_interaction"),
+    ("lpsnmedia.net", "LivePerson", "LivePerson", "customer_interaction"),
+    ("salesforceliveagent.com", "Salesforce", "Salesforce Live Agent", "customer_interaction"),
+])
+def test_curated_vendor_spot_checks(k, host, organization, service, category):
+    found = k.lookup_domain(host)
+    assert found is not None, host
+    assert (found.organization.name, found.name, found.category) == (organization, service, category)
+
+
+def test_curated_services_are_marked_curated(k):
+    for sid in conv.CURATED_SERVICES:
+        s = k.services[sid]
+        assert s.source == s.organization_source == s.category_source == "curated", sid
+    for domain, sid in conv.CURATED_DOMAINS.items():
+        assert k.lookup_domain(domain).id == sid, domain
+
+
+def test_curated_additions_only_with_the_flag(tiny):
+    # The tiny dump converts without additions; with them, the curated vendors appear.
+    assert "onetrust" not in {s["id"] for s in tiny["services"]["services"]}
+    docs = conv.convert(conv.load_dump(TINY_DUMP), additions=True)
+    services = {s["id"]: s for s in docs["services"]["services"]}
+    assert services["onetrust"]["organization"] == "onetrust"
+    assert docs["domains"]["domains"]["cookielaw.org"] == "onetrust"
+    assert list(docs["domains"]["domains"]) == sorted(docs["domains"]["domains"])
+
+
 def test_curated_facts_are_marked_curated(k):
     marketo = k.lookup_domain("marketo.net")
     assert marketo.organization_source == "curated" and marketo.category_source == "curated"
