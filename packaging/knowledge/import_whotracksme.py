@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -182,7 +183,7 @@ CURATED_SERVICES = {
                "TikTok Pixel (analytics.tiktok.com) measures and targets TikTok ads"),
     "snap_pixel": ("Snap Pixel", "Snap Inc.", "advertising", "https://businesshelp.snapchat.com/",
                    "Snapchat's ad conversion pixel, loaded from sc-static.net"),
-    "akamai_bot_manager": ("Akamai Bot Manager", "Akamai Technologies", "essential",
+    "akamai_bot_manager": ("Akamai Bot Manager", "Akamai", "essential",
                            "https://www.akamai.com/products/bot-manager",
                            "bot detection cookies set on the customer's own domain"),
     "adobe_target": ("Adobe Target", "Adobe", "optimization",
@@ -199,7 +200,7 @@ CURATED_ORGANIZATIONS_ADDED = {
     "Salesloft": "https://www.salesloft.com/",
     "ByteDance": "https://www.bytedance.com/",
     "Snap Inc.": "https://snap.com/",
-    "Akamai Technologies": "https://www.akamai.com/",
+    "Akamai": "https://www.akamai.com/",
 }
 
 # Domains of the curated services (domain -> service id). A domain the 2018 database
@@ -261,6 +262,25 @@ def canonical_company(company_id: str | None, company_name: str | None,
     return None, SOURCE_DB
 
 
+# Legal forms dropped from company names: the contract's names are canonical
+# ("Google", "Meta"), not legal entities ("Google LLC").
+_LEGAL_FORM = re.compile(
+    r"(?:,?\s+(?:Inc\.?|LLC|L\.L\.C\.|Ltd\.?|Limited|GmbH|S\.A\.|SA|AG|Corp\.?|"
+    r"Corporation|B\.V\.|BV|SAS|S\.r\.l\.|plc|Pty|Co\.|Oy|AB|A/S|K\.K\.))+$",
+    re.IGNORECASE,
+)
+
+
+def canonical_name(name: str) -> str:
+    """``Snap Inc.`` -> ``Snap``, ``Hatena Co., Ltd.`` -> ``Hatena``.
+
+    A name is never cut below three characters (``X Corp.`` stays: ``X`` alone
+    names nothing).
+    """
+    stripped = _LEGAL_FORM.sub("", name.strip()).strip(" ,")
+    return stripped if len(stripped) >= 3 else name.strip()
+
+
 def _clean_url(url: str | None) -> str | None:
     """The URL, or None where the database has none or not an http(s) one."""
     url = (url or "").strip()
@@ -287,6 +307,7 @@ def convert(db: sqlite3.Connection, additions: bool = False) -> dict[str, dict]:
     orgs: dict[str, dict] = {}
 
     def add_org(name: str, website: str | None, privacy: str | None, source: str) -> str:
+        name = canonical_name(name)
         oid = org_id(name)
         rec = orgs.get(oid)
         if rec is None:
@@ -322,7 +343,7 @@ def convert(db: sqlite3.Connection, additions: bool = False) -> dict[str, dict]:
         rec = {
             "id": tid,
             "name": tname.strip(),
-            "organization": org_id(owner),
+            "organization": org_id(canonical_name(owner)),
             "organization_source": owner_source,
             "category": category,
             "category_source": category_source,
@@ -351,7 +372,7 @@ def convert(db: sqlite3.Connection, additions: bool = False) -> dict[str, dict]:
                 raise ValueError(f"curated service {sid} already in the database")
             if category not in CATEGORIES:
                 raise ValueError(f"curated service {sid}: bad category {category}")
-            oid = org_id(owner)
+            oid = org_id(canonical_name(owner))
             if oid not in orgs:
                 raise ValueError(f"curated service {sid}: unknown organisation {owner}")
             services[sid] = {

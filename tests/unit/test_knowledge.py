@@ -164,8 +164,8 @@ def test_spot_checks(k, host, organization, service, categories):
     ("js.driftt.com", "Salesloft", "Drift", "customer_interaction"),
     ("drift.com", "Salesloft", "Drift", "customer_interaction"),
     ("analytics.tiktok.com", "ByteDance", "TikTok", "advertising"),
-    ("sc-static.net", "Snap Inc.", "Snap Pixel", "advertising"),
-    ("tr.snapchat.com", "Snap Inc.", "Snap Pixel", "advertising"),
+    ("sc-static.net", "Snap", "Snap Pixel", "advertising"),
+    ("tr.snapchat.com", "Snap", "Snap Pixel", "advertising"),
     ("acme.tt.omtrdc.net", "Adobe", "Adobe Target", "optimization"),
     ("acme.sc.omtrdc.net", "Adobe", "Omniture (Adobe Analytics)", "analytics"),
     ("edge.adobedc.net", "Adobe", "Adobe Experience Platform Web SDK", "analytics"),
@@ -406,3 +406,29 @@ def test_duplicate_domain_across_trackers_is_an_error():
     db.execute("INSERT INTO tracker_domains VALUES('marketo', 'DOUBLECLICK.NET')")
     with pytest.raises(ValueError, match="doubleclick.net"):
         conv.convert(db)
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("Snap Inc.", "Snap"),
+        ("Braze, Inc.", "Braze"),
+        ("Hatena Co., Ltd.", "Hatena"),
+        ("Gruner + Jahr AG", "Gruner + Jahr"),
+        ("Macropod Software Pty Ltd", "Macropod Software"),
+        ("Adition Technologies AG", "Adition Technologies"),
+        ("X Corp.", "X Corp."),
+        ("Google", "Google"),
+        ("Incapsula", "Incapsula"),
+    ],
+)
+def test_company_names_lose_their_legal_form(name, canonical):
+    assert conv.canonical_name(name) == canonical
+
+
+def test_no_shipped_organisation_keeps_a_legal_form():
+    import re
+
+    legal = re.compile(r"[ ,](Inc\.?|LLC|Ltd\.?|GmbH|S\.A\.|AG|B\.V\.|plc)$", re.IGNORECASE)
+    names = [o.name for o in kb.load_knowledge().organizations.values()]
+    assert [n for n in names if legal.search(n) and len(n) > 8] == []
