@@ -250,6 +250,27 @@ def session_sources(profile: Profile) -> list[tuple[Path, bool]]:
     return sources
 
 
+def session_states(
+    profile: Profile, problems: list[tuple[str, str]]
+) -> Iterator[tuple[str, bool, Any]]:
+    """(store, stale, decoded state) for each session file to read.
+
+    A live file that cannot be decoded raises ReadError; a stale one that
+    cannot is recorded in ``problems`` and skipped.  FileNotFoundError passes
+    through (Firefox replaced the file: the caller starts over).
+    """
+    for path, stale in session_sources(profile):
+        store = path.relative_to(profile.path).as_posix()
+        try:
+            state = load_session_file(path)
+        except ReadError as exc:
+            if not stale:
+                raise
+            problems.append((store, str(exc)))
+            continue
+        yield store, stale, state
+
+
 # While Firefox runs it replaces recovery.jsonlz4 every few seconds, moving the
 # old one aside first: a file can vanish between listing and reading.
 SESSION_ATTEMPTS = 4
@@ -279,15 +300,7 @@ def _session_cookie_rows(
 ) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     seen: set[tuple[str, str, str, str | None, int | None]] = set()
-    for path, stale in session_sources(profile):
-        store = path.relative_to(profile.path).as_posix()
-        try:
-            state = load_session_file(path)
-        except ReadError as exc:
-            if not stale:
-                raise
-            problems.append((store, str(exc)))
-            continue
+    for store, stale, state in session_states(profile, problems):
         for cookie in _session_cookies(state):
             host = str(cookie.get("host", ""))
             name = str(cookie.get("name", ""))

@@ -39,10 +39,9 @@ from privacy_inspector.browsers import sqlitecopy
 from privacy_inspector.browsers.base import ReadOptions, StorageFactory
 from privacy_inspector.browsers.firefox import (
     SESSION_ATTEMPTS,
-    load_session_file,
     parse_origin_attributes,
     partition_and_container,
-    session_sources,
+    session_states,
 )
 from privacy_inspector.browsers.firefox_origins import (
     Problems,
@@ -319,15 +318,7 @@ def _session_rows(profile: Profile, with_values: bool, notes: list[tuple[str, st
     rows: list[tuple[Any, ...]] = []
     seen: set[tuple[Any, ...]] = set()
     suffixes: dict[str, tuple[str | None, str | None, int | None]] = {}
-    for path, stale in session_sources(profile):
-        store = path.relative_to(profile.path).as_posix()
-        try:
-            state = load_session_file(path)
-        except ReadError as exc:
-            if not stale:
-                raise
-            notes.append((store, str(exc)))
-            continue
+    for store, stale, state in session_states(profile, notes):
         for tab in _tab_states(state):
             storage = tab.get("storage")
             if not isinstance(storage, dict):

@@ -28,6 +28,7 @@ from typing import Any
 import cramjam
 import pytest
 
+from privacy_inspector.browsers import firefox as firefox_sessions
 from privacy_inspector.browsers import firefox_idb as fi
 from privacy_inspector.browsers import firefox_origins as fo
 from privacy_inspector.browsers import firefox_storage as fs
@@ -842,7 +843,7 @@ def test_a_session_file_replaced_while_it_is_read(tmp_path, monkeypatch):
     profile = _profile(tmp_path / "p")
     write_session(profile.path / "sessionstore-backups" / "recovery.jsonlz4",
                   {"windows": [{"tabs": [_tab({"https://a.example": {"k": "v"}})]}]})
-    real = fs.load_session_file
+    real = firefox_sessions.load_session_file
     calls = []
 
     def flaky(path):
@@ -851,10 +852,10 @@ def test_a_session_file_replaced_while_it_is_read(tmp_path, monkeypatch):
             raise FileNotFoundError(2, "No such file or directory", str(path))
         return real(path)
 
-    monkeypatch.setattr(fs, "load_session_file", flaky)
+    monkeypatch.setattr(firefox_sessions, "load_session_file", flaky)
     entries, options = _read(fs.read_session_storage, profile)
     assert [e.name for e in entries] == ["k"] and options.problems == []
     assert calls == ["recovery.jsonlz4", "recovery.jsonlz4"]
-    monkeypatch.setattr(fs, "load_session_file", lambda path: (_ for _ in ()).throw(FileNotFoundError()))
+    monkeypatch.setattr(firefox_sessions, "load_session_file", lambda path: (_ for _ in ()).throw(FileNotFoundError()))
     with pytest.raises(ReadError, match="kept changing"):
         fs.read_session_storage(profile, ReadOptions())
