@@ -310,3 +310,30 @@ def test_generic_clarity_and_vimeo_names_stay_domain_bound():
         assert match_name(name, "cookie", "liveops.com") is None, name
     assert match_name("lpv", "cookie", "liveops.com") is None
     assert match_name("kndctr_", "cookie", "liveops.com") is None
+
+
+# --- platforms' own cookies on their own domains (classified by the vendor's page) -------
+
+@pytest.mark.parametrize("name, site, service, category", [
+    ("c_user", "facebook.com", "facebook", "essential"),
+    ("xs", "facebook.com", "facebook", "essential"),
+    ("li_sugr", "linkedin.com", "linkedin", "advertising"),
+    ("li_at", "linkedin.com", "linkedin", "essential"),
+    ("liap", "linkedin.com", "linkedin", "essential"),
+    ("li_rm", "linkedin.com", "linkedin", "essential"),
+    ("YSC", "youtube.com", "youtube", "essential"),
+    ("VISITOR_INFO1_LIVE", "youtube.com", "youtube", "preferences"),
+    ("__Secure-YEC", "youtube.com", "youtube", "preferences"),
+])
+def test_platform_cookies_on_their_own_domains(name, site, service, category):
+    rule = match_name(name, "cookie", site)
+    assert rule is not None, name
+    assert rule.service == service
+    assert rule.category == category
+    assert rule.source.startswith("https://"), name
+
+
+@pytest.mark.parametrize("name", ["bcookie", "li_at", "liap", "li_rm", "c_user", "xs",
+                                  "__Secure-YEC", "YSC"])
+def test_platform_cookies_do_not_match_elsewhere(name):
+    assert match_name(name, "cookie", "example.org") is None
