@@ -813,23 +813,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class _Server(http.server.ThreadingHTTPServer):
+class TLSServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTPS server on 127.0.0.1: each connection's TLS handshake
+    runs in its own thread, never in the accept loop.  ``port`` 0 picks one."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, context: ssl.SSLContext, renderer_factory):
+    def __init__(self, port: int, context: ssl.SSLContext, handler) -> None:
         self.context = context
-        self.requests: list[RequestRecord] = []
-        self._lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.renderer = renderer_factory(self.server_address[1])
-
-    def record(self, rec: RequestRecord) -> None:
-        with self._lock:
-            self.requests.append(rec)
+        super().__init__(("127.0.0.1", port), handler)
 
     def finish_request(self, request, client_address):
-        # TLS handshake in the connection's own thread, never in the accept loop.
         request.settimeout(15)
         try:
             tls = self.context.wrap_socket(request, server_side=True)
@@ -845,6 +840,20 @@ class _Server(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         pass  # browsers drop keep-alive connections at will
+
+
+class _Server(TLSServer):
+    """The fake web: pages rendered from the declared resources, requests recorded."""
+
+    def __init__(self, port: int, context: ssl.SSLContext, renderer_factory):
+        self.requests: list[RequestRecord] = []
+        self._lock = threading.Lock()
+        super().__init__(port, context, _Handler)
+        self.renderer = renderer_factory(self.server_address[1])
+
+    def record(self, rec: RequestRecord) -> None:
+        with self._lock:
+            self.requests.append(rec)
 
 
 @dataclass

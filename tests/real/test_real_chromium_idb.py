@@ -32,7 +32,7 @@ from privacy_inspector.core import sites
 from privacy_inspector.core.records import Profile
 from privacy_inspector.platform import discovery
 from tests.harness.chromium import running_chromium
-from tests.harness.site import DEFAULT_VISIT, Site, expected_storage
+from tests.harness.site import DEFAULT_VISIT, Site, TLSServer, expected_storage
 
 pytestmark = pytest.mark.real_browser
 
@@ -237,7 +237,7 @@ async function mail(factory, records) {
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: TLSServer
 
     def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
         pass
@@ -271,31 +271,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, context: ssl.SSLContext):
-        self.context = context
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def finish_request(self, request, client_address):
-        request.settimeout(15)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address):
-        pass
-
-
 @dataclass
 class _Pages:
     port: int
@@ -311,7 +286,7 @@ class _Pages:
 def pages(fake_site: Site) -> Iterator[_Pages]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(fake_site.certs.leaf_cert, fake_site.certs.leaf_key)
-    server = _Server(context)
+    server = TLSServer(0, context, _Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:

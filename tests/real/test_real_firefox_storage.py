@@ -27,7 +27,7 @@ from privacy_inspector.browsers import firefox_storage as fs
 from privacy_inspector.browsers.base import ReadOptions, object_stores_note
 from privacy_inspector.core import sites
 from privacy_inspector.platform import discovery
-from tests.harness.site import EXAMPLE_NEWS, ExpectedStorage, expected_storage
+from tests.harness.site import EXAMPLE_NEWS, ExpectedStorage, TLSServer, expected_storage
 
 pytestmark = pytest.mark.real_browser
 
@@ -226,37 +226,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, context: ssl.SSLContext):
-        self.context = context
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def finish_request(self, request, client_address):
-        request.settimeout(15)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address):
-        pass
-
-
 @contextmanager
 def _service_worker_site(site) -> Iterator[int]:
     """An HTTPS server with the fake site's certificate, serving the page above; yields its port."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(site.certs.leaf_cert, site.certs.leaf_key)
-    server = _Server(context)
+    server = TLSServer(0, context, _Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
