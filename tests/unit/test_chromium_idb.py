@@ -2,8 +2,9 @@
 
 The key encoders below are written from Chromium's
 ``content/browser/indexed_db/docs/leveldb_coding_scheme.md``, independently of
-the module under test, and the LevelDB folders are written byte by byte (log
-format, masked CRC-32C) so that the reader sees what Chromium writes.  Bytes
+the module under test, and the LevelDB folders are written with the shared
+test writer (tests/fixtures/leveldb_writer.py) so that the reader sees what
+Chromium writes.  Bytes
 that real Chromium 156 wrote (the demo profile, an ``index.txt`` and a
 registration) are used as they are.
 """
@@ -23,6 +24,13 @@ from privacy_inspector.browsers import chromium_keys as keys
 from privacy_inspector.browsers import chromium_workers as workers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.core.records import Profile, ReadError
+from tests.fixtures.leveldb_writer import (
+    log_file,
+    varint,
+    version_edit,
+    write_batch,
+    write_database,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo" / "chromium" / "Default"
@@ -32,84 +40,17 @@ DEMO = ROOT / "resources" / "demo" / "chromium" / "Default"
 # --------------------------------------------------------------------------
 
 
-def _crc_table() -> list[int]:
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def masked_crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def log_file(records: list[bytes]) -> bytes:
-    """LevelDB's log format: 32 KiB blocks of checksummed record fragments."""
-    out = bytearray()
-    for record in records:
-        rest = record
-        first = True
-        while True:
-            room = 32768 - len(out) % 32768
-            if room < 7:
-                out += b"\x00" * room
-                room = 32768
-            frag, rest = rest[: room - 7], rest[room - 7 :]
-            kind = (1 if not rest else 2) if first else (4 if not rest else 3)
-            out += struct.pack("<IHB", masked_crc32c(bytes([kind]) + frag), len(frag), kind) + frag
-            first = False
-            if not rest:
-                break
-    return bytes(out)
-
-
-def write_batch(seq: int, ops: list[tuple[bytes, bytes | None]]) -> bytes:
-    out = bytearray(struct.pack("<QI", seq, len(ops)))
-    for key, value in ops:
-        if value is None:
-            out += b"\x00" + varint(len(key)) + key
-        else:
-            out += b"\x01" + varint(len(key)) + key + varint(len(value)) + value
-    return bytes(out)
-
-
 def write_leveldb(
     folder: Path, batches: list[list[tuple[bytes, bytes | None]]], comparator: str = "idb_cmp1"
 ) -> Path:
     """A LevelDB folder as Chromium leaves a young database: CURRENT, a MANIFEST
     naming the comparator, and everything in ``000003.log``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "CURRENT").write_bytes(b"MANIFEST-000001\n")
-    name = comparator.encode()
-    edit = b"\x01" + varint(len(name)) + name + b"\x02\x00\x03\x02\x04\x00"
-    (folder / "MANIFEST-000001").write_bytes(log_file([edit]))
     seq, records = 1, []
     for ops in batches:
         records.append(write_batch(seq, ops))
         seq += len(ops)
-    (folder / "000003.log").write_bytes(log_file(records))
+    edit = version_edit(comparator=comparator, log_number=0, next_file=2, last_sequence=0)
+    write_database(folder, manifest=[edit], logs={3: log_file(records)})
     (folder / "LOCK").write_bytes(b"")
     return folder
 
