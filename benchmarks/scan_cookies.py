@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from privacy_inspector.core import engine, sites, times  # noqa: E402
+from benchmarks.timing import best_of  # noqa: E402
+from privacy_inspector.core import engine  # noqa: E402
 from privacy_inspector.platform import discovery  # noqa: E402
 from tests.fixtures.cookie_dbs import chromium_cookies_db, firefox_cookies_db  # noqa: E402
 
@@ -61,30 +61,6 @@ def make_cookies(count: int, seed: int = 2016) -> list[dict]:
             "created": now - rng.randint(0, 86400 * 30),
         })
     return cookies
-
-
-class Timing(float):
-    """Best of the runs (the figure compared), with the median kept for the report."""
-
-    median: float
-
-
-def best_of(repeat: int, fn) -> tuple[Timing, object]:
-    runs = []
-    result = None
-    for _ in range(repeat):
-        # Start each run as a fresh process would: no dates or sites cached yet.
-        times._DAYS.clear()
-        sites.registrable_domain.cache_clear()
-        # Free the previous run's entries before the clock starts, not inside it.
-        result = None
-        start = time.perf_counter()
-        value = fn()
-        runs.append(time.perf_counter() - start)
-        result = value
-    timing = Timing(min(runs))
-    timing.median = statistics.median(runs)
-    return timing, result
 
 
 def time_cli(profile_path: Path, data_dir: Path, repeat: int) -> tuple[float, int]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
-import statistics
 import struct
 import sys
 import tempfile
@@ -34,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from privacy_inspector.core import engine, sites, times  # noqa: E402
+from benchmarks.timing import best_of  # noqa: E402
+from privacy_inspector.core import engine, sites  # noqa: E402
 from privacy_inspector.platform import discovery  # noqa: E402
 
 DEMO_FIREFOX = ROOT / "resources/demo/firefox/demo.default-release"
@@ -135,19 +135,6 @@ def build_firefox(folder: Path, origins: int, keys: int) -> Path:
     return profile
 
 
-def best_of(repeat: int, fn) -> tuple[float, float, object]:
-    runs, result = [], None
-    for _ in range(repeat):
-        times._DAYS.clear()
-        sites.registrable_domain.cache_clear()
-        result = None
-        start = time.perf_counter()
-        value = fn()
-        runs.append(time.perf_counter() - start)
-        result = value
-    return min(runs), statistics.median(runs), result
-
-
 def peer_chromium(profile: Path):
     try:
         from chromium_reader import LocalStorageReader  # type: ignore[import-not-found]
@@ -192,10 +179,10 @@ def main() -> int:
             ("Firefox", firefox, "sqlite3 floor", peer_firefox(firefox)),
         ):
             (profile,) = discovery.resolve(profile_dir)
-            best, median, result = best_of(
+            best, result = best_of(
                 args.repeat, lambda p=profile: engine.scan([p], kinds=["local_storage"]))
             found = len(result.entries)
-            line = f"{label:<9} local_storage scan {best:6.3f} ({median:.3f}), {found:,} entries"
+            line = f"{label:<9} local_storage scan {best:6.3f} ({best.median:.3f}), {found:,} entries"
             if result.errors:
                 failures.append(f"{label}: errors {result.errors[:2]}")
             if found != expected:
@@ -205,8 +192,8 @@ def main() -> int:
             if peer is None:
                 line += f"; {peer_name}: not installed"
             else:
-                p_best, p_median, p_count = best_of(args.repeat, peer)
-                line += f"; {peer_name} {p_best:6.3f} ({p_median:.3f}), {p_count:,} records"
+                p_best, p_count = best_of(args.repeat, peer)
+                line += f"; {peer_name} {p_best:6.3f} ({p_best.median:.3f}), {p_count:,} records"
             print(line)
     print()
     if failures:
