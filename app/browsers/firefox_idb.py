@@ -35,6 +35,7 @@ from privacy_inspector.browsers.firefox_origins import (
     add_same,
     as_text,
     build_columns,
+    each_origin_database,
     new_columns,
     origin_dirs,
     read_sqlite,
@@ -202,25 +203,12 @@ def read_cache_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
     columns = new_columns()
     problems = Problems(options, "Cache Storage databases")
     try:
-        for origin_dir in origin_dirs(profile):
-            cache_dir = os.path.join(origin_dir.path, "cache")
-            path = os.path.join(cache_dir, "caches.sqlite")
-            store = origin_dir.store("cache", "caches.sqlite")
-            folder = origin_dir.folder
-            if folder is None:
-                if os.path.exists(path):
-                    unknown_folder(problems, origin_dir, store)
-                continue
-            try:
-                caches, bodies = read_sqlite(path, _cache_rows)
-            except FileNotFoundError:
-                continue
-            except Exception as exc:  # noqa: BLE001 - one origin never hides the others
-                problems.from_exception(store, path, exc)
-                continue
+        for origin_dir, folder, store, path, (caches, bodies) in each_origin_database(
+            profile, problems, ("cache", "caches.sqlite"), _cache_rows
+        ):
             if not caches:
                 continue
-            files = _morgue_sizes(cache_dir)
+            files = _morgue_sizes(os.path.dirname(path))
             sizes: dict[Any, int] = {}
             counts: dict[Any, int] = {}
             for cache_id, request_body, response_body in bodies:

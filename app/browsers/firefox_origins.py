@@ -303,6 +303,37 @@ def unknown_folder(problems: Problems, origin_dir: _OriginDir, store: str) -> No
     )
 
 
+def each_origin_database(
+    profile: Profile,
+    problems: Problems,
+    parts: tuple[str, ...],
+    read: Callable[[sqlite3.Connection, str], T],
+) -> Iterator[tuple[_OriginDir, OriginFolder, str, str, T]]:
+    """(origin dir, parsed folder, store, path, what ``read`` returned) for every
+    origin folder holding the database at ``parts`` (``("ls", "data.sqlite")``).
+
+    A folder whose name cannot be parsed but holds the database is reported; a
+    database that vanishes meanwhile is skipped; one that cannot be read is one
+    problem line, and the other origins are still read.
+    """
+    for origin_dir in origin_dirs(profile):
+        path = os.path.join(origin_dir.path, *parts)
+        store = origin_dir.store(*parts)
+        folder = origin_dir.folder
+        if folder is None:
+            if os.path.exists(path):
+                unknown_folder(problems, origin_dir, store)
+            continue
+        try:
+            result = read_sqlite(path, read)
+        except FileNotFoundError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - one origin never hides the others
+            problems.from_exception(store, path, exc)
+            continue
+        yield origin_dir, folder, store, path, result
+
+
 def in_place_uri(path: str) -> str | None:
     """A read-only URI for reading ``path`` where it lies, or None if only a copy is safe.
 

@@ -48,12 +48,11 @@ from privacy_inspector.browsers.firefox_origins import (
     add_same,
     as_text,
     build_columns,
+    each_origin_database,
     new_columns,
-    origin_dirs,
     parse_origin_key,
     read_sqlite,
     split_origin,
-    unknown_folder,
 )
 from privacy_inspector.core.records import Entry, Kind, Profile, ReadError, ValueState
 
@@ -171,21 +170,9 @@ def read_local_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
     columns = new_columns()
     problems = Problems(options, "localStorage databases")
     try:
-        for origin_dir in origin_dirs(profile):
-            path = os.path.join(origin_dir.path, "ls", "data.sqlite")
-            store = origin_dir.store("ls", "data.sqlite")
-            folder = origin_dir.folder
-            if folder is None:
-                if os.path.exists(path):
-                    unknown_folder(problems, origin_dir, store)
-                continue
-            try:
-                rows = read_sqlite(path, _ls_rows)
-            except FileNotFoundError:
-                continue
-            except Exception as exc:  # noqa: BLE001 - one origin never hides the others
-                problems.from_exception(store, path, exc)
-                continue
+        for origin_dir, folder, store, _, rows in each_origin_database(
+            profile, problems, ("ls", "data.sqlite"), _ls_rows
+        ):
             if not rows:
                 continue
             _ls_columns(rows, columns, options.show_values)
