@@ -198,16 +198,8 @@ class ImportSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceInfo:
-    source: str
-    format: str
-    file: str
-    domains: int
-    owners: int
-    cookies: int
-    skipped: int
-    imported_at: str
-    licence: str | None
+class SourceInfo(ImportSummary):
+    """An imported source as ``sources()`` lists it: its import summary."""
 
     @property
     def count(self) -> int:
