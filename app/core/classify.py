@@ -187,7 +187,10 @@ class Classifier:
         )
         if isinstance(rule, ImportedCookie):
             return self._from_list(entry, rule, on_owner_site, in_owner_context)
-        if rule is None and self.imported is not None and self.knowledge.lookup_domain(entry.host) is None:
+        # The bundled knowledge of the host, asked once; imported lists are
+        # consulted only where neither a name rule nor it has an answer.
+        known = self.knowledge.lookup_domain(entry.host) if rule is None else None
+        if rule is None and known is None and self.imported is not None:
             listed = self.imported.lookup_domain(entry.host)
             if listed is not None:
                 return self._from_list(entry, listed, on_owner_site, in_owner_context)
@@ -205,7 +208,7 @@ class Classifier:
                     f"{possessive(owner_name)} script"
                 )
         else:
-            service = self.knowledge.lookup_domain(entry.host)
+            service = known
             if service is not None:
                 category = service.category
                 purpose = CATEGORY_PURPOSE[category]
