@@ -8,6 +8,7 @@ from itertools import repeat
 from typing import Any
 
 from privacy_inspector.core import ids, sites
+from privacy_inspector.core.entropy import identifier_like
 from privacy_inspector.core.records import Entry, Kind, Profile
 
 SAME_SITE_VALUES = ("none", "lax", "strict", "unspecified")
@@ -36,10 +37,12 @@ StoreReader = Callable[[Profile, ReadOptions], Iterable[Entry]]
 
 
 _new_entry = tuple.__new__
-# The defaults of the fields after ``value_note`` (the classification), in order.
-_CLASSIFICATION_DEFAULTS = tuple(
-    Entry._field_defaults[f] for f in Entry._fields[Entry._fields.index("value_note") + 1 :]
-)
+# The defaults of the classification fields (after ``value_note``), in order,
+# split around ``identifier_like``, which the factory measures itself.
+_CLASSIFIED = Entry._fields[Entry._fields.index("value_note") + 1 :]
+_IDENTIFIER_AT = _CLASSIFIED.index("identifier_like")
+_DEFAULTS_BEFORE = tuple(Entry._field_defaults[f] for f in _CLASSIFIED[:_IDENTIFIER_AT])
+_DEFAULTS_AFTER = tuple(Entry._field_defaults[f] for f in _CLASSIFIED[_IDENTIFIER_AT + 1 :])
 # What EntryFactory.build takes: every Entry field a reader knows, plus the
 # parts of the id that are not fields themselves.
 ENTRY_COLUMNS = (
@@ -83,9 +86,10 @@ class EntryFactory:
     (measured by benchmarks/scan_cookies.py).
     """
 
-    __slots__ = ("_browser", "_engine", "_profile", "_key", "_kind", "_ids")
+    __slots__ = ("_browser", "_engine", "_profile", "_key", "_kind", "_ids", "_show_values")
 
-    def __init__(self, profile: Profile, kind: str) -> None:
+    def __init__(self, profile: Profile, kind: str, *, show_values: bool = False) -> None:
+        self._show_values = show_values
         self._browser = profile.browser
         self._engine = profile.engine
         self._profile = str(profile.path)
@@ -107,6 +111,10 @@ class EntryFactory:
         it); ``id_subject`` is the host as stored or the origin;
         ``partition_key`` is the raw partition as stored, so two partitions of
         one site never share an id.  ``host`` must be bare and lower case.
+
+        ``value`` is every value the reader could read, whether or not the
+        user asked to see them: each is measured for ``identifier_like`` here
+        and then dropped unless the factory was made with ``show_values``.
         """
         _check(columns, ENTRY_COLUMNS)
         if count == 0:
@@ -124,6 +132,13 @@ class EntryFactory:
         else:
             entry_ids = list(map(self._id_maker(id_store), *id_parts))
         hosts = columns["host"]
+        values = columns["value"]
+        if isinstance(values, (list, tuple)):
+            identifiers: Iterable[bool | None] = list(
+                map(identifier_like, values, _column(columns["persistent"], count))
+            )
+        else:
+            identifiers = repeat(identifier_like(values, bool(columns["persistent"])))
         fields = (
             entry_ids,
             repeat(self._browser),
@@ -145,7 +160,7 @@ class EntryFactory:
             col["http_only"],
             col["same_site"],
             col["size"],
-            col["value"],
+            col["value"] if self._show_values else repeat(None),
             col["value_state"],
             col["stale"],
             col["store"],
@@ -156,7 +171,9 @@ class EntryFactory:
             col["source_port"],
             col["partitioned"],
             col["value_note"],
-            *(repeat(default) for default in _CLASSIFICATION_DEFAULTS),
+            *(repeat(default) for default in _DEFAULTS_BEFORE),
+            identifiers,
+            *(repeat(default) for default in _DEFAULTS_AFTER),
         )
         # Columns given as one value are endless repeats: zip stops at the real ones.
         return list(map(_new_entry, repeat(Entry), zip(*fields, strict=False)))
@@ -173,8 +190,8 @@ class CookieFactory(EntryFactory):
 
     __slots__ = ()
 
-    def __init__(self, profile: Profile) -> None:
-        super().__init__(profile, Kind.COOKIE)
+    def __init__(self, profile: Profile, *, show_values: bool = False) -> None:
+        super().__init__(profile, Kind.COOKIE, show_values=show_values)
 
     def build(self, count: int, **columns: Any) -> list[Entry]:
         """``count`` cookies from the columns named in ``COOKIE_COLUMNS``.

@@ -15,7 +15,7 @@ from typing import Any
 
 from privacy_inspector.browsers import sqlitecopy
 from privacy_inspector.browsers.base import CookieFactory, ReadOptions
-from privacy_inspector.browsers.decrypt import ChromiumDecryptor
+from privacy_inspector.browsers.decrypt import ChromiumDecryptor, values_without_prompt
 from privacy_inspector.core import sites
 from privacy_inspector.core.records import Entry, Profile, ValueState
 from privacy_inspector.core.times import WINDOWS_EPOCH_OFFSET, iso_column
@@ -86,11 +86,12 @@ def _seconds(expr: str) -> str:
     return f"CASE WHEN {expr} > 0 THEN ({expr} - {WINDOWS_EPOCH_OFFSET_MICROS}) / 1000000 END"
 
 
-def _select(exprs: dict[str, str], with_values: bool) -> str:
+def _select(exprs: dict[str, str]) -> str:
     """The query.  SQLite works out sizes, value states and Unix seconds, and
     packs the small attributes into one integer (see ``_flags``), so that
     reading 100,000 cookies creates as few Python objects as it can.  Values
-    or ciphertexts are only fetched when the user asked to see them."""
+    and ciphertexts are always fetched: values the user did not ask to see
+    are still measured for ``identifier_like``."""
     e = exprs
     value, encrypted = e["value"], e["encrypted_value"]
     flags = (
@@ -111,8 +112,8 @@ def _select(exprs: dict[str, str], with_values: bool) -> str:
         _seconds(e["creation_utc"]),
         _seconds(e["last_access_utc"]),
         f"CASE WHEN {e['source_port']} >= 0 THEN {e['source_port']} END",
-        value if with_values else "NULL",
-        encrypted if with_values else "NULL",
+        value,
+        encrypted,
     ]
     return "SELECT " + ", ".join(fields) + " FROM cookies"
 
@@ -135,7 +136,7 @@ def read_cookie_file(
     profile: Profile, path: Path, options: ReadOptions, *, stale: bool = False
 ) -> list[Entry]:
     store = path.relative_to(profile.path).as_posix() if path.is_relative_to(profile.path) else path.name
-    make = CookieFactory(profile)
+    make = CookieFactory(profile, show_values=options.show_values)
     with sqlitecopy.open_copy(path) as conn:
         version = _schema_version(conn)
         exprs, _ = sqlitecopy.column_expressions(
@@ -147,20 +148,17 @@ def read_cookie_file(
                 f"{store} has schema version {version}, newer than this app knows "
                 f"({KNOWN_VERSION}); its cookies were read with the known columns",
             )
-        rows = sqlitecopy.fetch_all(conn, _select(exprs, options.show_values), path)
+        rows = sqlitecopy.fetch_all(conn, _select(exprs), path)
     count = len(rows)
     (host, name, cookie_path, size, packed, top_frame, expires, created, accessed, port, value,
      encrypted) = zip(*rows, strict=True) if rows else ((),) * 12
     (persistent, secure, http_only, same_site, priority, scheme, stored_as) = (
         zip(*map(_flags, packed), strict=True) if rows else ((),) * 7
     )
+    local_state = (profile.root / "Local State") if profile.root else None
+    hash_prefix = version is not None and version >= HASH_PREFIX_VERSION
     if options.show_values:
-        decryptor = ChromiumDecryptor(
-            profile.browser,
-            path,
-            (profile.root / "Local State") if profile.root else None,
-            hash_prefix=version is not None and version >= HASH_PREFIX_VERSION,
-        )
+        decryptor = ChromiumDecryptor(profile.browser, path, local_state, hash_prefix=hash_prefix)
         shown, states, notes = [], [], []
         for kind, plain, ciphertext in zip(stored_as, value, encrypted, strict=True):
             if kind == _ENCRYPTED:
@@ -174,7 +172,16 @@ def read_cookie_file(
         state_column: Any = states
         note_column: Any = notes
     else:
-        value_column, note_column = None, None
+        # Only measured (the factory drops them): what needs no keyring prompt.
+        value_column = list(value)
+        sealed = [i for i, kind in enumerate(stored_as) if kind == _ENCRYPTED]
+        if sealed:
+            opened = values_without_prompt(
+                profile.browser, path, local_state, hash_prefix, [encrypted[i] for i in sealed]
+            )
+            for i, text in zip(sealed, opened, strict=True):
+                value_column[i] = text
+        note_column = None
         state_column = list(map(_STATE_OF.__getitem__, stored_as))
     partitions = {t: sites.site_of_origin(t.split("^", 1)[0]) if t else None for t in set(top_frame)}
     return make.build(

@@ -208,7 +208,7 @@ class _Columns:
             for i, note in self.bad:
                 states[i] = ValueState.UNAVAILABLE
                 notes[i] = note
-        return StorageFactory(profile, kind).build(
+        return StorageFactory(profile, kind, show_values=self.show).build(
             count,
             store=store,
             id_store=self.id_store,
@@ -219,7 +219,7 @@ class _Columns:
             container=None,
             persistent=persistent,
             size=self.size,
-            value=self.value if self.show else None,
+            value=self.value,
             value_state=states,
             stale=False,
             last_accessed=self.accessed,

@@ -101,7 +101,7 @@ def partition_and_container(
     return raw, partition, container
 
 
-def _select(conn: sqlite3.Connection, path: Path, version: int, with_values: bool) -> str:
+def _select(conn: sqlite3.Connection, path: Path, version: int) -> str:
     """The query, with expiry in seconds, sizes and SameSite worked out by SQLite."""
     exprs, present = sqlitecopy.column_expressions(
         conn, "moz_cookies", _COLUMNS, path, "a Firefox cookie database"
@@ -138,7 +138,7 @@ def _select(conn: sqlite3.Connection, path: Path, version: int, with_values: boo
         expiry,
         f"CASE WHEN {e['creationTime']} > 0 THEN {e['creationTime']} / 1000000 END",
         f"CASE WHEN {e['lastAccessed']} > 0 THEN {e['lastAccessed']} / 1000000 END",
-        e["value"] if with_values else "NULL",
+        e["value"],
     ]
     return "SELECT " + ", ".join(fields) + " FROM moz_cookies"
 
@@ -164,7 +164,7 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> list[Entry]:
     store = "cookies.sqlite"
     with sqlitecopy.open_copy(path) as conn:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        query = _select(conn, path, version, options.show_values)
+        query = _select(conn, path, version)
         if version > KNOWN_VERSION:
             options.note_problem(
                 store,
@@ -180,7 +180,7 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> list[Entry]:
     )
     partitions = {a: parse_origin_attributes(a or "") for a in set(attrs)}
     parsed = list(map(partitions.__getitem__, attrs))
-    return CookieFactory(profile).build(
+    return CookieFactory(profile, show_values=options.show_values).build(
         len(rows),
         store=store,
         id_store=store,
@@ -196,7 +196,7 @@ def read_cookie_database(profile: Profile, options: ReadOptions) -> list[Entry]:
         http_only=http_only,
         same_site=same_site,
         size=size,
-        value=value if options.show_values else None,
+        value=value,
         value_state=ValueState.PLAIN,
         stale=False,
         created=iso_column(created),
@@ -286,17 +286,17 @@ def read_session_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
     for _ in range(SESSION_ATTEMPTS):
         problems: list[tuple[str, str]] = []
         try:
-            rows = _session_cookie_rows(profile, options.show_values, problems)
+            rows = _session_cookie_rows(profile, problems)
         except FileNotFoundError:
             continue
         for store, message in problems:
             options.note_problem(store, message)
-        return CookieFactory(profile).rows(rows)
+        return CookieFactory(profile, show_values=options.show_values).rows(rows)
     raise ReadError("the session files kept changing while they were read; scan again")
 
 
 def _session_cookie_rows(
-    profile: Profile, show_values: bool, problems: list[tuple[str, str]]
+    profile: Profile, problems: list[tuple[str, str]]
 ) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     seen: set[tuple[str, str, str, str | None, int | None]] = set()
@@ -333,7 +333,7 @@ def _session_cookie_rows(
                 bool(cookie.get("httponly")),
                 _SAME_SITE.get(cookie.get("sameSite", 256), "unspecified"),
                 len(name.encode()) + len(value.encode()),
-                value if show_values else None,
+                value,
                 ValueState.PLAIN,
                 stale,
                 None,

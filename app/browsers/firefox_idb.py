@@ -364,4 +364,4 @@ def read_service_workers(profile: Profile, options: ReadOptions) -> list[Entry]:
         options.note_problem(
             store, f"{store}: {damaged} registration{'s' if damaged != 1 else ''} could not be read"
         )
-    return build_columns(profile, Kind.SERVICE_WORKER, columns)
+    return build_columns(profile, Kind.SERVICE_WORKER, columns, options.show_values)

@@ -413,9 +413,14 @@ def add_same(columns: dict[str, list[Any]], count: int, **values: Any) -> None:
         columns[name].extend([value] * count)
 
 
-def build_columns(profile: Profile, kind: str, columns: dict[str, list[Any]]) -> list[Entry]:
+def build_columns(
+    profile: Profile, kind: str, columns: dict[str, list[Any]], show_values: bool = False
+) -> list[Entry]:
+    """The entries of the columns; values are measured, and kept only with ``show_values``."""
     columns["last_accessed"] = iso_column(columns["last_accessed"])
-    return StorageFactory(profile, kind).build(len(columns["name"]), **columns)
+    return StorageFactory(profile, kind, show_values=show_values).build(
+        len(columns["name"]), **columns
+    )
 
 
 def as_text(value: Any) -> str:

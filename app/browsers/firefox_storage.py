@@ -128,7 +128,7 @@ def decode_ls_value(
     return None, len(raw), f"it uses conversion type {conversion}, unknown to this app"
 
 
-def _ls_columns(rows: list[tuple[Any, ...]], columns: dict[str, list[Any]], with_values: bool) -> None:
+def _ls_columns(rows: list[tuple[Any, ...]], columns: dict[str, list[Any]]) -> None:
     """Append one database's rows to the columns, a column at a time where it can.
 
     Nearly every database holds only plain UTF-8 values (conversion 1, no
@@ -159,7 +159,7 @@ def _ls_columns(rows: list[tuple[Any, ...]], columns: dict[str, list[Any]], with
         states = [ValueState.UNAVAILABLE if t is None else ValueState.PLAIN for t in texts]
     columns["name"].extend(names)
     columns["size"].extend(map(int.__add__, key_sizes, value_sizes))
-    columns["value"].extend(texts if with_values else [None] * count)
+    columns["value"].extend(texts)
     columns["value_state"].extend(states)
     columns["value_note"].extend(notes)
     columns["last_accessed"].extend(accessed)
@@ -175,7 +175,7 @@ def read_local_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
         ):
             if not rows:
                 continue
-            _ls_columns(rows, columns, options.show_values)
+            _ls_columns(rows, columns)
             add_same(
                 columns,
                 len(rows),
@@ -189,15 +189,15 @@ def read_local_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
                 stale=False,
             )
         for relative in ("webappsstore.sqlite", "storage/ls-archive.sqlite"):
-            _legacy_local_storage(profile, relative, columns, problems, options.show_values)
+            _legacy_local_storage(profile, relative, columns, problems)
     finally:
         problems.close()
-    return build_columns(profile, Kind.LOCAL_STORAGE, columns)
+    return build_columns(profile, Kind.LOCAL_STORAGE, columns, options.show_values)
 
 
 _LEGACY_QUERY = (
     "SELECT originAttributes, originKey, key, "
-    "length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)), {value} FROM webappsstore2"
+    "length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)), value FROM webappsstore2"
 )
 
 
@@ -206,17 +206,15 @@ def _legacy_local_storage(
     relative: str,
     columns: dict[str, list[Any]],
     problems: Problems,
-    with_values: bool,
 ) -> None:
     """The rows of a legacy ``webappsstore2`` table, marked stale."""
     path = os.path.join(profile.path, *relative.split("/"))
-    query = _LEGACY_QUERY.format(value="value" if with_values else "NULL")
 
     def read(conn: sqlite3.Connection, name: str) -> list[tuple[Any, ...]]:
         file = Path(name)
         if not sqlitecopy.columns(conn, "webappsstore2"):
             raise ReadError(f"{file.name} has no webappsstore2 table")
-        return sqlitecopy.fetch_all(conn, query, file)
+        return sqlitecopy.fetch_all(conn, _LEGACY_QUERY, file)
 
     try:
         rows = read_sqlite(path, read)
@@ -248,7 +246,7 @@ def _legacy_local_storage(
         columns["container"].append(container)
         columns["persistent"].append(True)
         columns["size"].append(size or 0)
-        columns["value"].append(as_text(value) if with_values else None)
+        columns["value"].append(as_text(value))
         columns["value_state"].append(ValueState.PLAIN)
         columns["stale"].append(True)
         columns["last_accessed"].append(None)
@@ -291,17 +289,19 @@ def read_session_storage(profile: Profile, options: ReadOptions) -> list[Entry]:
     for _ in range(SESSION_ATTEMPTS):
         notes: list[tuple[str, str]] = []
         try:
-            rows = _session_rows(profile, options.show_values, notes)
+            rows = _session_rows(profile, notes)
         except FileNotFoundError:
             continue
         for store, message in notes:
             options.note_problem(store, message)
-        return StorageFactory(profile, Kind.SESSION_STORAGE).rows(rows)
+        return StorageFactory(
+            profile, Kind.SESSION_STORAGE, show_values=options.show_values
+        ).rows(rows)
     raise ReadError("the session files kept changing while they were read; scan again")
 
 
 
-def _session_rows(profile: Profile, with_values: bool, notes: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
+def _session_rows(profile: Profile, notes: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     seen: set[tuple[Any, ...]] = set()
     suffixes: dict[str, tuple[str | None, str | None, int | None]] = {}
@@ -338,7 +338,7 @@ def _session_rows(profile: Profile, with_values: bool, notes: list[tuple[str, st
                         False,
                         len(key.encode("utf-8", "surrogatepass"))
                         + len(text.encode("utf-8", "surrogatepass")),
-                        text if with_values else None,
+                        text,
                         ValueState.PLAIN,
                         stale,
                         None,

@@ -73,7 +73,7 @@ def read_cookies(profile: Profile, options: ReadOptions) -> list[Entry]:
     """
     path = profile.path
     data = _read_file(path)
-    return parse(data, path.name, CookieFactory(profile), options.show_values)
+    return parse(data, path.name, CookieFactory(profile, show_values=options.show_values))
 
 
 def _read_file(path: Path) -> bytes:
@@ -90,7 +90,7 @@ def _read_file(path: Path) -> bytes:
         raise ReadError(f"{path.name} cannot be read: {reason}") from None
 
 
-def parse(data: bytes, name: str, make: CookieFactory, show_values: bool) -> list[Entry]:
+def parse(data: bytes, name: str, make: CookieFactory) -> list[Entry]:
     """Every cookie of a ``Cookies.binarycookies`` image, in file order.
 
     ``name`` is the file's name for the messages.  Raises ReadError on anything
@@ -117,7 +117,7 @@ def parse(data: bytes, name: str, make: CookieFactory, show_values: bool) -> lis
         end = pos + page_size
         if end > total:
             raise ReadError(f"{name} is truncated: page {page_no} ends at byte {end} of {total}")
-        _parse_page(data, pos, page_size, page_no, name, show_values, rows)
+        _parse_page(data, pos, page_size, page_no, name, rows)
         pos = end
     # What follows the pages (checksum, footer, plist) carries no cookie.
     return make.rows(rows)
@@ -129,7 +129,6 @@ def _parse_page(
     size: int,
     page_no: int,
     name: str,
-    show_values: bool,
     out: list[tuple[Any, ...]],
 ) -> None:
     if size < 8:
@@ -246,7 +245,7 @@ def _parse_page(
                 flags & FLAG_HTTP_ONLY != 0,
                 same_site,
                 (name_end - name_start) + (value_end - value_start),
-                value if show_values else None,
+                value,
                 plain,
                 False,
                 iso(creation) if creation != 0.0 else None,

@@ -188,6 +188,7 @@ def write_explanation(out: TextIO, fmt: str, explanation: Explanation) -> None:
         ("Who", explanation.who),
         ("What", explanation.what),
         ("How long", explanation.how_long),
+        ("Value", explanation.value),
         ("Tracker", explanation.tracker),
         ("Why", explanation.why),
     ):

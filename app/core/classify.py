@@ -19,11 +19,10 @@ entry whose value looks like an identifier.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from privacy_inspector.core.entropy import identifier_like
 from privacy_inspector.core.imports import ImportedCookie, ImportedDomain, ImportedKnowledge
 from privacy_inspector.core.knowledge import Knowledge, load_knowledge
 from privacy_inspector.core.names import NameIndex, NameRule, load_names
@@ -77,24 +76,6 @@ _new_entry = tuple.__new__
 def possessive(name: str) -> str:
     """``LiveOps'``, ``Google's``: as the policy itself writes it."""
     return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
-def identifier_like(value: str | None, persistent: bool) -> bool | None:
-    """Whether a value looks like a unique identifier; None where it cannot be judged.
-
-    In the spirit of Privacy Badger's check: a value with enough distinct,
-    evenly spread characters to single out one browser among millions (at
-    least 32 bits by its Shannon entropy), kept beyond the session.  The value
-    is only measured, never stored or shown.
-    """
-    if value is None:
-        return None
-    if not persistent or len(value) < 8:
-        return False
-    counts = Counter(value)
-    length = len(value)
-    bits_per_char = -sum(c / length * math.log2(c / length) for c in counts.values())
-    return bits_per_char * length >= 32 and len(counts) >= 6
 
 
 class Classifier:
@@ -259,7 +240,10 @@ class Classifier:
         cut = _CLASSIFIED_FROM
         for entry in entries:
             v = self.verdict(entry)
-            identifier = identifier_like(entry.value, entry.persistent)
+            # Readers measure every value they read, shown or not (see EntryFactory).
+            identifier = entry.identifier_like
+            if identifier is None and entry.value is not None:
+                identifier = identifier_like(entry.value, entry.persistent)
             tracker = v.tracking or (v.party == "third_party" and identifier is True)
             # In the order of Entry's fields from ``organization`` on (a test checks).
             append(_new_entry(Entry, entry[:cut] + (

@@ -28,6 +28,8 @@ class Explanation:
     who: str
     what: str
     how_long: str
+    # Whether the value looks like a unique id, said without showing it.
+    value: str
     tracker: str
     why: str
     # (clause id, title, the policy's words) for each covering clause.
@@ -42,6 +44,7 @@ class Explanation:
             "who": self.who,
             "what": self.what,
             "how_long": self.how_long,
+            "value": self.value,
             "tracker": self.tracker,
             "why": self.why,
             "policy_clauses": [
@@ -75,6 +78,16 @@ def _how_long(entry: Entry) -> str:
     if entry.expires:
         return f"until {entry.expires}"
     return "until deleted (no expiry)"
+
+
+def _value(entry: Entry) -> str:
+    if entry.identifier_like is None:
+        return "could not be read, so whether it identifies the visitor cannot be judged"
+    if entry.identifier_like:
+        return "looks like a unique identifier (judged from its make-up and lifetime, not shown)"
+    if not entry.persistent:
+        return "does not count as an identifier: it is gone when the session ends"
+    return "does not look like a unique identifier"
 
 
 def explain(entry: Entry, classifier: Classifier) -> Explanation:
@@ -114,6 +127,7 @@ def explain(entry: Entry, classifier: Classifier) -> Explanation:
         who=_who(entry, owner),
         what=f"A {kind} of {entry.host}. {entry.purpose or ''}".strip(),
         how_long=_how_long(entry),
+        value=_value(entry),
         tracker=tracker,
         why=verdict.reason,
         clauses=clauses,

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from privacy_inspector.core import engine, sites
+from privacy_inspector.core.entropy import identifier_like
 from privacy_inspector.platform import discovery, locks
 from tests.harness.site import ExpectedCookie
 
@@ -70,6 +71,11 @@ def _check_inventory(entries, expected: tuple[ExpectedCookie, ...], show_values:
         else:
             assert entry.value is None, what
         assert entry.size >= len(cookie.name) + len(cookie.value), what
+        # Measured from the real value even when it is not shown: Chromium's
+        # are decrypted in memory (v10, no keyring needed) and dropped.
+        assert entry.identifier_like is identifier_like(cookie.value, cookie.persistent), what
+    judged = {by_key[_expected_key(c)].identifier_like for c in expected}
+    assert judged == {True, False}, "the pages set both ids (_ga) and plain values"
 
 
 def test_chromium_inventory_matches_what_the_pages_set(chromium_profile):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 
 from privacy_inspector.browsers import chromium, sqlitecopy
 from privacy_inspector.browsers.base import ReadOptions
+from privacy_inspector.browsers.decrypt import decrypt_basic
 from privacy_inspector.core.records import Profile, ReadError
-from tests.fixtures.cookie_dbs import chromium_cookies_db
+from tests.fixtures.cookie_dbs import chromium_cookies_db, chromium_v10_encrypt
 
 EXPIRES = 1_900_000_000  # 2030-03-17T17:46:40Z
 CREATED = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -119,6 +121,40 @@ def test_undecryptable_values_are_marked_and_the_rest_still_read(tmp_path, monke
     assert "cannot decrypt" in by_name["IDE"].value_note
     assert by_name["pref"].value_state == "unavailable"
     assert by_name["pref"].value_note == "unknown encryption format"
+
+
+@pytest.mark.parametrize("version", [23, 24])
+def test_hidden_values_are_measured_for_identifiers_and_dropped(tmp_path, version, monkeypatch):
+    """Without --show-values, v10 values (no keyring needed) are decrypted in
+    memory only to judge identifier_like; v11 (keyring) and v20 are not judged."""
+    monkeypatch.setattr(sys, "platform", "linux")
+    profile = _profile(tmp_path)
+    cookies = [
+        {**COOKIES[0], "value": "GA1.2.1234567890.1700000000"},  # an id
+        dict(COOKIES[3]),  # "dark": not an id
+        {**COOKIES[1], "encrypted_value": b"v11" + bytes(32)},  # needs the keyring
+        {**COOKIES[2], "encrypted_value": b"v20" + bytes(range(60))},
+    ]
+    chromium_cookies_db(profile.path / "Cookies", cookies, version=version)
+    entries, _ = _read(profile)
+    judged = {e.name: (e.value, e.value_state, e.identifier_like) for e in entries}
+    assert judged == {
+        "_ga": (None, "encrypted", True),
+        "pref": (None, "encrypted", False),
+        "sid": (None, "encrypted", None),
+        "IDE": (None, "encrypted", None),
+    }
+
+
+def test_batch_decryption_matches_one_value_at_a_time():
+    """decrypt_basic undoes CBC over the whole batch; each value must come out
+    as Chromium's basic v10 encryption put it in, whatever its length."""
+    texts = ["", "a", "x" * 15, "y" * 16, "GA1.2.1234567890.1700000000", "é ünïcode ✓", "z" * 1000]
+    for hash_prefix in (False, True):
+        ciphertexts = [chromium_v10_encrypt(t.encode(), ".liveops.com", hash_prefix) for t in texts]
+        ciphertexts.insert(2, b"v10" + bytes(17))  # not a whole number of blocks
+        ciphertexts.insert(4, b"v10" + bytes(32))  # bad padding
+        assert decrypt_basic(ciphertexts, hash_prefix) == [*texts[:2], None, texts[2], None, *texts[3:]]
 
 
 def test_plain_values_of_old_unencrypted_rows(tmp_path):

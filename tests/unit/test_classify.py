@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from privacy_inspector.core import demo, engine
-from privacy_inspector.core.classify import Classifier, identifier_like
+from privacy_inspector.core.classify import Classifier
+from privacy_inspector.core.entropy import identifier_like
 from privacy_inspector.core.policy import load_policy
 
 
@@ -132,6 +133,17 @@ def test_explain_quotes_the_covering_clauses_and_the_choices(capsys, data_dir):
     assert "[interest-based-ads]" in out
     assert "We partner with a third party to either display advertising" in out
     assert "http://preferences-mgr.truste.com/" in out and "http://www.youronlinechoices.eu/" in out
+
+
+def test_explain_says_whether_a_hidden_value_looks_like_an_id(capsys, data_dir):
+    """The demo's _ga (a Chromium v10 value) is judged without being shown."""
+    from privacy_inspector.cli import main as cli
+
+    entry_id = _id_of(capsys, data_dir, "chromium", "_ga")
+    assert cli.main(["explain", entry_id, "--demo", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Value:     looks like a unique identifier" in out
+    assert "GA1." not in out
 
 
 def test_explain_json_and_an_entry_the_policy_does_not_cover(capsys, data_dir):

@@ -26,7 +26,7 @@ def test_origin_host(origin, host):
     assert origin_host(origin) == host
 
 
-def _storage(**overrides):
+def _storage(show_values: bool = False, **overrides):
     columns = {
         "store": "Local Storage/leveldb",
         "id_store": "Local Storage/leveldb",
@@ -45,7 +45,7 @@ def _storage(**overrides):
     }
     columns.update(overrides)
     assert set(columns) == set(STORAGE_COLUMNS)
-    return StorageFactory(PROFILE, "local_storage").build(3, **columns)
+    return StorageFactory(PROFILE, "local_storage", show_values=show_values).build(3, **columns)
 
 
 def test_storage_entries_take_host_and_site_from_the_origin():
@@ -65,6 +65,18 @@ def test_storage_ids_ignore_values_and_sizes():
     before = [e.id for e in _storage()]
     after = [e.id for e in _storage(size=[99, 99, 99], value=["a", "b", "c"])]
     assert before == after
+
+
+def test_values_are_measured_and_then_dropped_unless_shown():
+    values = ["dark", "9f86d081884c7d659a2feaa0c55ad015", None]
+    hidden = _storage(value=values)
+    assert [e.value for e in hidden] == [None, None, None]
+    assert [e.identifier_like for e in hidden] == [False, True, None]
+    shown = _storage(show_values=True, value=values)
+    assert [e.value for e in shown] == values
+    assert [e.identifier_like for e in shown] == [False, True, None]
+    # Session-only storage never counts as an identifier.
+    assert {e.identifier_like for e in _storage(value=values[1:2] * 3, persistent=False)} == {False}
 
 
 def test_unknown_columns_are_refused():
