@@ -8,8 +8,13 @@ expected that (``caplog.at_level``), as in qutebrowser's logfail.
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
+
+# Qt's windows render offscreen in tests (set before pytest-qt makes the
+# QApplication); tests that need a real X server start Xvfb themselves.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytest_plugins = ["tests.harness.fixtures"]
 

@@ -77,10 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="privacy-inspector",
         description="Shows what websites left in your browsers: cookies and HTML5 storage.",
         parents=[_global_options(defaults=True)],
-        epilog="Exit codes: 0 done, 1 something failed (see errors), 2 bad usage, "
-               "3 refused to protect data. Until the desktop window lands, running "
-               "without a sub-command runs scan.",
+        epilog="Without a sub-command it opens the desktop window. Exit codes: 0 done, "
+               "1 something failed (see errors), 2 bad usage, 3 refused to protect data.",
     )
+    parser.add_argument("--screenshot", type=Path, metavar="PNG",
+                        help="(window) save a picture of the window after the first scan, then quit")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan = sub.add_parser("scan", parents=[common], help="list every entry of the chosen profiles")
@@ -115,8 +116,17 @@ def _kinds(text: str | None) -> tuple[str, ...] | None:
     return kinds
 
 
-def select_profiles(args: argparse.Namespace, data_dir: Path) -> tuple[list[Profile], list[ScanError]]:
-    """The profiles the options name, and an error for each --profile that names none."""
+NO_BROWSER = "No browser profiles found on this machine; showing the bundled demo profiles."
+
+
+def select_profiles(
+    args: argparse.Namespace, data_dir: Path, notices: list[str] | None = None
+) -> tuple[list[Profile], list[ScanError]]:
+    """The profiles the options name, and an error for each --profile that names none.
+
+    With no choice at all, every discovered profile; with none found, the
+    demo, said on stderr (or added to ``notices`` for the window to show).
+    """
     profiles: list[Profile] = []
     errors: list[ScanError] = []
     if args.demo or args.demo_reset:
@@ -131,8 +141,10 @@ def select_profiles(args: argparse.Namespace, data_dir: Path) -> tuple[list[Prof
     if not (args.demo or args.demo_reset or args.profile or args.browser):
         profiles = discovery.discover()
         if not profiles:
-            print("No browser profiles found on this machine; showing the bundled demo profiles.",
-                  file=sys.stderr)
+            if notices is None:
+                print(NO_BROWSER, file=sys.stderr)
+            else:
+                notices.append(NO_BROWSER)
             profiles = demo.demo_profiles(data_dir)
     unique: dict[Path, Profile] = {}
     for profile in profiles:
@@ -235,7 +247,21 @@ def cmd_explain(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain,
+def cmd_window(args: argparse.Namespace, data_dir: Path) -> int:
+    """No sub-command: the desktop window over the same profiles and policy."""
+    from privacy_inspector.gui import app as window
+
+    notices: list[str] = []
+    profiles, errors = select_profiles(args, data_dir, notices)
+    _report_errors(errors)
+    demo_shown = bool(args.demo or args.demo_reset or notices)
+    if notices:
+        print(notices[0], file=sys.stderr)
+    return window.run(profiles, data_dir=data_dir, policy_option=args.policy, demo=demo_shown,
+                      notice=notices[0] if notices else None, screenshot=args.screenshot)
+
+
+COMMANDS = {"window": cmd_window, "scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain,
             "knowledge": cmd_knowledge}
 
 
@@ -244,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s: %(name)s: %(message)s", stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = args.command or "scan"
+    command = args.command or "window"
     try:
         args.loaded_policy = _policy(args.policy)
         data_dir = paths.init(args.data_dir)

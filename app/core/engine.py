@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class Reporter(Protocol):
     def progress(self, done: int, total: int, label: str) -> None: ...
+
+
+class ScanCancelled(Exception):
+    """The scan was stopped on request (``should_stop``) between two stores."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +100,16 @@ def _collector_paused() -> Iterator[None]:
 
 
 def scan_profile(
-    profile: Profile, kinds: Iterable[str] | None = None, show_values: bool = False
+    profile: Profile,
+    kinds: Iterable[str] | None = None,
+    show_values: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Entry], list[ScanError]]:
-    """The entries of one profile, and what could not be read."""
+    """The entries of one profile, and what could not be read.
+
+    ``should_stop`` is asked before each store; when it says so the scan
+    raises :class:`ScanCancelled` (the GUI's Cancel button).
+    """
     wanted = set(kinds) if kinds is not None else None
     if profile.problem:
         return [], [ScanError(str(profile.path), None, profile.problem)]
@@ -107,6 +118,8 @@ def scan_profile(
     for store in STORES.get(profile.engine, ()):
         if wanted is not None and store.kind not in wanted:
             continue
+        if should_stop is not None and should_stop():
+            raise ScanCancelled
         options = ReadOptions(show_values=show_values)
         try:
             with _collector_paused():
@@ -135,6 +148,7 @@ def scan(
     show_values: bool = False,
     reporter: Reporter | None = None,
     classifier: Classifier | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ScanResult:
     """Read every chosen store of every profile; with a classifier, fill in
     who set each entry, what for, and which clauses of the policy cover it."""
@@ -143,7 +157,7 @@ def scan(
     for done, profile in enumerate(profiles):
         if reporter is not None:
             reporter.progress(done, len(profiles), f"{profile.browser}: {profile.name}")
-        entries, errors = scan_profile(profile, kinds, show_values)
+        entries, errors = scan_profile(profile, kinds, show_values, should_stop)
         if classifier is not None:
             with _collector_paused():
                 entries = classifier.classify(entries)
@@ -152,3 +166,17 @@ def scan(
     if reporter is not None:
         reporter.progress(len(profiles), len(profiles), "done")
     return result
+
+
+def reveal(profile: Profile, entry: Entry) -> Entry | None:
+    """``entry`` read again with its value (decrypted where it can be).
+
+    The inventory never holds values; the GUI's Reveal asks for one entry at
+    a time, and only that entry's kind of store is read again.  None when the
+    entry is gone from the profile.
+    """
+    entries, _ = scan_profile(profile, kinds=(entry.kind,), show_values=True)
+    for candidate in entries:
+        if candidate.id == entry.id:
+            return candidate
+    return None

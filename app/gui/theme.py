@@ -1,0 +1,42 @@
+"""Light and dark themes; "system" follows the desktop's colour scheme."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("system", "light", "dark")
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    role = QPalette.ColorRole
+    colours = {
+        role.Window: "#2b2b2b", role.WindowText: "#e8e8e8", role.Base: "#1e1e1e",
+        role.AlternateBase: "#262626", role.ToolTipBase: "#333333", role.ToolTipText: "#f0f0f0",
+        role.Text: "#e8e8e8", role.Button: "#353535", role.ButtonText: "#e8e8e8",
+        role.BrightText: "#ffffff", role.Highlight: "#3d7bd9", role.HighlightedText: "#ffffff",
+        role.Link: "#8ab4f8", role.PlaceholderText: "#9a9a9a",
+    }
+    for r, colour in colours.items():
+        palette.setColor(r, QColor(colour))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#7a7a7a"))
+    return palette
+
+
+def effective(theme: str) -> str:
+    """"light" or "dark": what "system" means on this desktop right now."""
+    if theme in ("light", "dark"):
+        return theme
+    scheme = QGuiApplication.styleHints().colorScheme()
+    return "dark" if scheme == Qt.ColorScheme.Dark else "light"
+
+
+def apply_theme(app: QApplication, theme: str) -> str:
+    """Apply ``theme`` to the whole application; returns "light" or "dark"."""
+    app.setStyle("Fusion")
+    chosen = effective(theme)
+    app.setPalette(_dark_palette() if chosen == "dark" else app.style().standardPalette())
+    return chosen
