@@ -90,6 +90,42 @@ def policy_for(policy_option: Path | None, settings: Settings | None) -> Policy:
     return load_policy(None)
 
 
+def preferences_opener(app: Any, settings: Settings | None, settings_problem: str | None,
+                       data_dir: Path, policy_option: Path | None, *, modal: bool = True,
+                       ) -> Callable[[Any], Any]:
+    """What File > Preferences does: the dialog, and what a change sets off.
+
+    A new theme is applied at once; a new policy file or new owner's sites
+    make a new classifier, and the window scans again with it.
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    from privacy_inspector.gui import theme
+    from privacy_inspector.gui.preferences import PreferencesDialog
+
+    def open_preferences(window: Any) -> Any:
+        if settings is None:
+            QMessageBox.warning(window, window.tr("Preferences"), settings_problem or "")
+            return None
+        dialog = PreferencesDialog(settings, data_dir, window, pool=window.context.pool)
+
+        def changed(keys: list[str]) -> None:
+            if "theme" in keys:
+                theme.apply_theme(app, settings.get("theme"))
+            if {"policy_file", "owner_sites"} & set(keys) or not keys:
+                window.set_classifier(make_classifier(policy_for(policy_option, settings),
+                                                      settings, data_dir))
+
+        dialog.settings_changed.connect(changed)
+        if modal:
+            dialog.exec()
+        else:
+            dialog.show()
+        return dialog
+
+    return open_preferences
+
+
 def run(profiles: Sequence[Profile], *, data_dir: Path, policy_option: Path | None, demo: bool,
         notice: str | None = None, screenshot: Path | None = None,
         argv: Sequence[str] | None = None) -> int:
@@ -99,11 +135,10 @@ def run(profiles: Sequence[Profile], *, data_dir: Path, policy_option: Path | No
         print(f"privacy-inspector: cannot open the window: {problem}", file=sys.stderr)
         return 1
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     from privacy_inspector.gui import logview, theme
     from privacy_inspector.gui.mainwindow import Context, MainWindow
-    from privacy_inspector.gui.preferences import PreferencesDialog
 
     app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
     assert isinstance(app, QApplication)
@@ -116,22 +151,7 @@ def run(profiles: Sequence[Profile], *, data_dir: Path, policy_option: Path | No
     policy = policy_for(policy_option, settings)
     classifier = make_classifier(policy, settings, data_dir)
 
-    def open_preferences(window: Any) -> None:
-        if settings is None:
-            QMessageBox.warning(window, window.tr("Preferences"), settings_problem or "")
-            return
-        dialog = PreferencesDialog(settings, data_dir, window)
-
-        def changed(keys: list[str]) -> None:
-            if "theme" in keys:
-                theme.apply_theme(app, settings.get("theme"))
-            if {"policy_file", "owner_sites"} & set(keys) or not keys:
-                window.set_classifier(make_classifier(policy_for(policy_option, settings),
-                                                      settings, data_dir))
-
-        dialog.settings_changed.connect(changed)
-        dialog.exec()
-
+    open_preferences = preferences_opener(app, settings, settings_problem, data_dir, policy_option)
     context = Context(data_dir=data_dir, classifier=classifier, profiles=list(profiles), demo=demo,
                       notice=" ".join(n for n in (notice, settings_problem) if n) or None,
                       log_handler=handler, open_preferences=open_preferences)
@@ -147,11 +167,16 @@ def _save_screenshot_when_scanned(window: Any, path: Path, app: Any) -> None:
     """--screenshot FILE: render the window once the first scan is shown, then quit."""
     from PySide6.QtCore import QTimer
 
+    from privacy_inspector.gui.models.entries import RecordRole
+
     def check() -> None:
         if window._last is None:
             QTimer.singleShot(100, check)
             return
-        window.table.selectRow(0)
+        # Show an explanation worth seeing: a vendor's cookie on the owner's site.
+        rows = [r for r in range(window.proxy.rowCount())
+                if getattr(window.proxy.index(r, 0).data(RecordRole), "on_owner_site", False)]
+        window.table.selectRow(rows[0] if rows else 0)
         app.processEvents()
         window.grab().save(str(path))
         window.close()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from privacy_inspector.core.classify import Classifier
+from privacy_inspector.core.classify import Classifier, possessive
 from privacy_inspector.core.decode import decode_value
 from privacy_inspector.core.explain import explain
 from privacy_inspector.core.records import Entry
@@ -72,7 +72,7 @@ def explanation_html(entry: Entry, classifier: Classifier) -> str:
         parts.append(f"<tr><td valign='top'><b>{esc(label)}</b></td><td>{esc(text)}</td></tr>")
     parts.append("</table>")
     if e.clauses:
-        parts.append(f"<h3>What {esc(classifier.policy.owner.name)}'s privacy policy says</h3>")
+        parts.append(f"<h3>What {esc(possessive(classifier.policy.owner.name))} privacy policy says</h3>")
         for clause_id, title, text in e.clauses:
             parts.append(f"<p><b>{esc(title)}</b> <i>({esc(clause_id)})</i></p>")
             parts.append(f"<blockquote>\u201c{esc(text)}\u201d</blockquote>")

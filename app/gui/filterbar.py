@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from privacy_inspector.gui.models.entries import KIND_LABELS, PARTY_LABELS, EntryFilter
 
@@ -68,15 +76,20 @@ class FilterBar(QWidget):
         self.view.currentIndexChanged.connect(
             lambda _: self.view_changed.emit(self.view.currentData()))
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.search, 3)
-        layout.addWidget(self.trackers_only)
+        first = QHBoxLayout()
+        first.addWidget(self.search, 1)
+        first.addWidget(self.trackers_only)
+        first.addWidget(QLabel(self.tr("View:")))
+        first.addWidget(self.view)
+        second = QHBoxLayout()
         for combo in (self.party, self.kind, self.category, self.browser):
-            layout.addWidget(combo)
-        layout.addWidget(self.drill)
-        layout.addWidget(QLabel(self.tr("View:")))
-        layout.addWidget(self.view)
+            second.addWidget(combo)
+        second.addWidget(self.drill, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(first)
+        layout.addLayout(second)
 
     def set_browsers(self, browsers: list[str]) -> None:
         current = self.browser.currentData()

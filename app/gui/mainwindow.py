@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.table = self._make_table()
         self.group_table = self._make_group_table()
         self.detail = DetailPane(context.classifier)
+        self.detail.setMinimumWidth(380)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.group_table)

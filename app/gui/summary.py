@@ -104,14 +104,15 @@ class SummaryStrip(QWidget):
         layout.addLayout(column)
         layout.addWidget(self.by_company, 1)
         layout.addWidget(self.by_category, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.set_entries([])
 
     def set_entries(self, entries: Sequence[Entry]) -> None:
-        trackers = sum(1 for e in entries if e.tracker)
-        companies = len({e.organization for e in entries if e.tracker and e.organization})
-        sites = len({e.site for e in entries if e.site})
+        trackers = [e for e in entries if e.tracker]
+        companies = len({e.organization for e in trackers if e.organization})
+        sites = len({e.site for e in entries} - {None})
         self.totals.setText(self.tr("{0} entries\n{1} trackers from {2} companies\n{3} sites").format(
-            f"{len(entries):,}", f"{trackers:,}", companies, f"{sites:,}"))
-        company_bars, category_bars = tracker_bars(entries)
+            f"{len(entries):,}", f"{len(trackers):,}", companies, f"{sites:,}"))
+        company_bars, category_bars = tracker_bars(trackers)
         self.by_company.set_bars(company_bars)
         self.by_category.set_bars(category_bars)

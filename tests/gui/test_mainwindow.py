@@ -193,3 +193,29 @@ def test_a_scan_can_be_cancelled(make_window, tmp_path, qtbot):
     assert window._last is None
     assert "cancelled" in window.status.text()
     assert not window.cancel_button.isVisible()
+
+
+def test_preferences_change_the_owners_sites_and_the_theme(make_window, data_dir, qapp):
+    from PySide6.QtGui import QPalette
+
+    from privacy_inspector.core.settings import Settings
+    from privacy_inspector.gui import theme
+    from privacy_inspector.gui.app import preferences_opener
+
+    window = make_window()
+    visitor = next(e for e in window.entries.entries if e.name == "en_visitor")
+    assert visitor.party == "unrelated"
+    settings = Settings.load(data_dir)
+    opener = preferences_opener(qapp, settings, None, data_dir, None, modal=False)
+    window.context.open_preferences = opener
+    dialog = opener(window)
+    settings.set("owner_sites", ("example-news.org",))
+    settings.set("theme", "dark")
+    dialog.settings_changed.emit(["owner_sites", "theme"])
+    dialog.close()
+    visitor = next(e for e in window.entries.entries if e.name == "en_visitor")
+    assert visitor.party == "first_party", "the window scanned again with the new owner's sites"
+    window_colour = qapp.palette().color(QPalette.ColorRole.Window)
+    assert window_colour.lightness() < 100, "the dark theme is applied"
+    theme.apply_theme(qapp, "light")
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 150

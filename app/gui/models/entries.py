@@ -13,7 +13,7 @@ shows (benchmarks/gui_scale.py measures both).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -249,6 +249,11 @@ class EntryProxyModel(QAbstractProxyModel):
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._haystacks: list[str] | None = None
         self._sort_keys: dict[int, list[Any]] = {}
+        # The rows the quick filters let through, for the filter they were made for.
+        self._structured_for: EntryFilter | None = None
+        self._structured_rows: list[int] | None = None
+        # The last search: its words and the rows that matched them.
+        self._searched: tuple[list[str], list[int]] | None = None
 
     # -- the source -------------------------------------------------------
 
@@ -267,8 +272,10 @@ class EntryProxyModel(QAbstractProxyModel):
         return model.entries if isinstance(model, EntryTableModel) else ()
 
     def _source_reset(self) -> None:
-        self._haystacks = None
+        # Built now, with the table, so that the first keystroke is as quick as the rest.
+        self._haystacks = list(map(_haystack, self._entries()))
         self._sort_keys = {}
+        self._structured_for = self._structured_rows = self._searched = None
         self._rebuild()
 
     def _source_changed(self, top_left: QModelIndex, bottom_right: QModelIndex,
@@ -302,25 +309,46 @@ class EntryProxyModel(QAbstractProxyModel):
 
     def _rebuild(self) -> None:
         entries = self._entries()
-        rows: list[int] = list(range(len(entries)))
         test = self._filter.predicate()
-        if test is not None:
-            rows = [i for i in rows if test(entries[i])]
-        needle = self._filter.text.strip().casefold()
-        if needle:
-            if self._haystacks is None:
-                self._haystacks = list(map(_haystack, entries))
-            hay = self._haystacks
-            words = needle.split()
-            rows = [i for i in rows if all(w in hay[i] for w in words)]
+        structured = replace(self._filter, text="")
+        if structured == self._structured_for and self._structured_rows is not None:
+            rows = self._structured_rows
+        else:
+            rows = (list(range(len(entries))) if test is None
+                    else [i for i, e in enumerate(entries) if test(e)])
+            self._structured_for, self._structured_rows = structured, rows
+            self._searched = None
+        words = self._filter.text.casefold().split()
+        if words:
+            rows = self._search(rows, words)
+        else:
+            self._searched = None
         if 0 <= self._sort_column < len(_SORT_KEY):
             keys = self._keys(self._sort_column)
-            rows.sort(key=keys.__getitem__,
-                      reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+            rows = sorted(rows, key=keys.__getitem__,
+                          reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
         self.beginResetModel()
         self._rows = rows
         self._position = None
         self.endResetModel()
+
+    def _search(self, rows: list[int], words: list[str]) -> list[int]:
+        """The rows whose text holds every word.
+
+        Typing on narrows the last result: when each earlier word is part of
+        a new word, only the rows that matched before can match now.
+        """
+        if self._haystacks is None:
+            self._haystacks = list(map(_haystack, self._entries()))
+        hay = self._haystacks
+        if self._searched is not None:
+            before, matched = self._searched
+            if all(any(old in new for new in words) for old in before):
+                rows = matched
+        for word in words:
+            rows = [i for i in rows if word in hay[i]]
+        self._searched = (words, rows)
+        return rows
 
     def visible_entries(self) -> list[Entry]:
         entries = self._entries()
