@@ -1,0 +1,1 @@
+"""Deleting entries safely: plans, the keep list, journals and undo."""
