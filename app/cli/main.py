@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from privacy_inspector import __version__, paths
-from privacy_inspector.cli import output
+from privacy_inspector.cli import deleting, output
 from privacy_inspector.core import demo, engine, imports
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.explain import explain as explain_entry
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the list's format (import)")
     knowledge.add_argument("--entities", type=Path, metavar="FILE",
                            help="Disconnect's entities.json, if not beside services.json")
+    deleting.add_parsers(sub, common)
     return parser
 
 
@@ -261,8 +262,30 @@ def cmd_window(args: argparse.Namespace, data_dir: Path) -> int:
                       notice=notices[0] if notices else None, screenshot=args.screenshot)
 
 
+def _scan_classified(args: argparse.Namespace, data_dir: Path):
+    """For the writing commands: the chosen profiles, scanned and classified."""
+
+    def scan() -> tuple[list[Profile], engine.ScanResult]:
+        profiles, errors = select_profiles(args, data_dir)
+        classifier, list_errors = _classifier(args, data_dir)
+        result = engine.scan(profiles, classifier=classifier)
+        result.errors[:0] = errors + list_errors
+        return profiles, result
+
+    return scan
+
+
+def cmd_clear(args: argparse.Namespace, data_dir: Path) -> int:
+    return deleting.cmd_clear(args, data_dir, _scan_classified(args, data_dir))
+
+
+def cmd_delete(args: argparse.Namespace, data_dir: Path) -> int:
+    return deleting.cmd_delete(args, data_dir, _scan_classified(args, data_dir))
+
+
 COMMANDS = {"window": cmd_window, "scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain,
-            "knowledge": cmd_knowledge}
+            "knowledge": cmd_knowledge, "clear": cmd_clear, "delete": cmd_delete,
+            "undo": deleting.cmd_undo, "keep": deleting.cmd_keep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,76 @@
+"""Cookie writers: delete and restore cookies in Chromium's and Firefox's databases.
+
+Each writer knows its table and how the reader derives an entry id from a
+row, and leaves the transaction, journalling and WAL handling to
+``sqlitewrite``.  Firefox's session-only cookies live in its session files,
+not in ``cookies.sqlite``; they have no writer yet, so a plan keeps them and
+says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from privacy_inspector.browsers import sqlitewrite
+from privacy_inspector.browsers.firefox import parse_origin_attributes
+from privacy_inspector.core.ids import IdMaker
+from privacy_inspector.core.records import Kind, Profile
+
+Save = Callable[[dict[str, Any]], None]
+
+
+class ChromiumCookieWriter:
+    """``Cookies`` / ``Network/Cookies`` of a Chromium profile."""
+
+    name = "chromium-cookies"
+    table = "cookies"
+    id_columns = ("top_frame_site_key", "host_key", "name", "path")
+
+    def __init__(self, profile: Profile, store: str) -> None:
+        self.path = profile.path / store
+        make = IdMaker(profile.key, Kind.COOKIE, store)
+        self.id_of = lambda row: make(row[0] or None, None, row[1].lower(), row[2], row[3])
+
+    def _id_sql(self, path: Path) -> list[str]:
+        import sqlite3
+
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            present = {r[1] for r in conn.execute("PRAGMA table_info(cookies)")}
+        conn.close()
+        return [c if c in present else "''" for c in self.id_columns]
+
+    def delete(self, ids: set[str], save: Save) -> list[str]:
+        return sqlitewrite.delete_rows(self.path, self.table, self._id_sql(self.path), self.id_of,
+                                       ids, save)
+
+    def restore(self, payload: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+        return sqlitewrite.restore_rows(self.path, payload, self._id_sql(self.path), self.id_of,
+                                        self.id_columns)
+
+
+class FirefoxCookieWriter:
+    """``cookies.sqlite`` of a Firefox profile (its persistent cookies)."""
+
+    name = "firefox-cookies"
+    table = "moz_cookies"
+    id_columns = ("originAttributes", "host", "name", "path")
+
+    def __init__(self, profile: Profile, store: str) -> None:
+        self.path = profile.path / store
+        make = IdMaker(profile.key, Kind.COOKIE, store)
+
+        def id_of(row: tuple[Any, ...]) -> str:
+            partition_key, _, container = parse_origin_attributes(row[0] or "")
+            return make(partition_key, container, row[1].lower(), row[2], row[3])
+
+        self.id_of = id_of
+
+    def delete(self, ids: set[str], save: Save) -> list[str]:
+        return sqlitewrite.delete_rows(self.path, self.table, list(self.id_columns), self.id_of,
+                                       ids, save)
+
+    def restore(self, payload: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+        return sqlitewrite.restore_rows(self.path, payload, list(self.id_columns), self.id_of,
+                                        self.id_columns, drop_if_taken="id")

@@ -1,0 +1,109 @@
+"""Deleting cookies from profiles real browsers wrote, proven by starting them again.
+
+Each test visits a probe page before and after: the page and its tracker
+frames report what they can see, and the fake site records the Cookie header
+of every request.  After ``clear --trackers`` the trackers' cookies must be
+gone (their partitioned copies too) and everything else exactly as before;
+after ``undo`` everything is back.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from privacy_inspector.cli import main as cli
+from privacy_inspector.core import engine
+from privacy_inspector.core.classify import Classifier
+from privacy_inspector.core.policy import load_policy
+from privacy_inspector.platform import discovery
+from tests.harness.site import DOUBLECLICK, FACEBOOK, LIVEOPS, PROBE_PATH
+
+pytestmark = pytest.mark.real_browser
+
+
+def _visible(profile) -> dict[str, set[str]]:
+    """host -> the cookie names requests to it carried, on a fresh start of the browser."""
+    site = profile.site
+    start = len(site.requests)
+    profile.visit([site.probe_url(LIVEOPS, [DOUBLECLICK, FACEBOOK])])
+    seen: dict[str, set[str]] = {}
+    for request in site.requests[start:]:
+        if request.path.startswith(PROBE_PATH):
+            names = {c.split("=", 1)[0].strip() for c in (request.cookie or "").split(";") if c.strip()}
+            seen.setdefault(request.host, set()).update(names)
+    return seen
+
+
+def _tracker_cookies(profile_dir) -> set[tuple[str, str]]:
+    (profile,) = discovery.resolve(profile_dir)
+    result = engine.scan([profile], kinds=("cookie",), classifier=Classifier(load_policy()))
+    return {(e.host, e.name) for e in result.entries if e.tracker}
+
+
+def _cli(capsys, *args) -> tuple[int, dict]:
+    code = cli.main(list(args))
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip().startswith("{") else {}
+
+
+def _round_trip(profile, profile_dir, data_dir, capsys):
+    before = _visible(profile)
+    trackers = _tracker_cookies(profile_dir)
+    tracker_names = {name for _, name in trackers}
+    assert {"_ga", "IDE", "fr", "dc_chips"} <= tracker_names
+    assert tracker_names & set().union(*before.values()), "the trackers were visible before"
+
+    code, doc = _cli(capsys, "clear", "--trackers", "--yes", "--format", "json",
+                     "--profile", str(profile_dir), "--data-dir", str(data_dir))
+    assert code == 0, doc
+    assert doc["refused"] == [] and doc["errors"] == [] and doc["journal_id"]
+    assert len(doc["deleted"]) == len(trackers)
+    assert _tracker_cookies(profile_dir) == set()
+
+    after = _visible(profile)
+    for host, names in before.items():
+        assert after.get(host, set()) == names - tracker_names, host
+    assert after[LIVEOPS], "the owner's own cookies are still there"
+
+    code, undone = _cli(capsys, "undo", "--yes", "--format", "json", "--data-dir", str(data_dir))
+    assert code == 0, undone
+    assert sorted(undone["restored"]) == sorted(doc["deleted"]) and undone["skipped"] == []
+    assert _tracker_cookies(profile_dir) == trackers
+    assert _visible(profile) == before
+
+
+def test_clear_trackers_and_undo_in_chromium(make_chromium_profile, data_dir, capsys):
+    profile = make_chromium_profile()
+    _round_trip(profile, profile.profile_dir, data_dir, capsys)
+
+
+def test_clear_trackers_and_undo_in_firefox(make_firefox_profile, data_dir, capsys):
+    profile = make_firefox_profile()
+    _round_trip(profile, profile.profile_dir, data_dir, capsys)
+
+
+def test_nothing_is_written_while_chromium_runs(make_chromium_profile, data_dir, capsys):
+    profile = make_chromium_profile()
+    trackers = _tracker_cookies(profile.profile_dir)
+    with profile.running():
+        code, doc = _cli(capsys, "clear", "--trackers", "--yes", "--format", "json",
+                         "--profile", str(profile.profile_dir), "--data-dir", str(data_dir))
+        assert code == 3
+        assert doc["deleted"] == [] and doc["journal_id"] is None
+        (refusal,) = doc["refused"]
+        assert "chromium is running on the profile" in refusal["reason"]
+    # (Chromium itself drops the session cookies when it starts; the trackers stay.)
+    assert _tracker_cookies(profile.profile_dir) == trackers
+    assert not (data_dir / "journal").exists() or not any((data_dir / "journal").iterdir())
+
+
+def test_nothing_is_written_while_firefox_runs(make_firefox_profile, data_dir, capsys):
+    profile = make_firefox_profile()
+    with profile.running():
+        code, doc = _cli(capsys, "delete", "--site", "doubleclick.net", "--yes", "--format", "json",
+                         "--profile", str(profile.profile_dir), "--data-dir", str(data_dir))
+        assert code == 3 and doc["deleted"] == []
+        assert "firefox is running on the profile" in doc["refused"][0]["reason"]
+    assert {"IDE", "dc_chips"} <= {n for _, n in _tracker_cookies(profile.profile_dir)}
