@@ -22,34 +22,15 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from privacy_inspector.actions import journal as journals
 from privacy_inspector.actions.keep import KeepList
-from privacy_inspector.browsers.cookie_writers import ChromiumCookieWriter, FirefoxCookieWriter
-from privacy_inspector.browsers.sqlitewrite import WriteError
+from privacy_inspector.browsers.writers import WriteError, writer_for
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile
 from privacy_inspector.platform import locks
 
 Running = Callable[[Profile], bool]
-
-
-class Writer(Protocol):
-    name: str
-
-    def delete(self, ids: set[str], save: Callable[[dict[str, Any]], None]) -> list[str]: ...
-
-    def restore(self, payload: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]: ...
-
-
-def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
-    """The writer of one store, or None where the app cannot write it yet."""
-    if kind == Kind.COOKIE:
-        if profile.engine == Engine.CHROMIUM and store in ("Cookies", "Network/Cookies"):
-            return ChromiumCookieWriter(profile, store)
-        if profile.engine == Engine.FIREFOX and store == "cookies.sqlite":
-            return FirefoxCookieWriter(profile, store)
-    return None
 
 
 _KIND_WORDS = {"local_storage": "localStorage", "session_storage": "sessionStorage",
@@ -248,8 +229,7 @@ def apply(plan: Plan, data_dir: Path, command: str, running: Running = locks.is_
             journal.save()
             continue
         try:
-            deleted = writer.delete({e.id for e in store.entries},
-                                    lambda payload, r=record: journal.write_payload(r, payload))
+            deleted = writer.delete(store.entries, journal.for_store(record))
         except (WriteError, OSError) as exc:
             record.status = journals.UNTOUCHED
             record.message = f"nothing was changed in {store.store}: {exc}"
@@ -284,7 +264,7 @@ def undo(data_dir: Path, profiles_now: Callable[[journals.StoreRecord], Profile]
             outcome.errors.append((record.profile, record.store, "no writer for this store"))
             continue
         try:
-            restored, skipped = writer.restore(journal.read_payload(record))
+            restored, skipped = writer.restore(journal.for_store(record))
         except (WriteError, OSError, journals.JournalError) as exc:
             outcome.errors.append((record.profile, record.store, f"not restored: {exc}"))
             continue

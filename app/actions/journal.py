@@ -141,6 +141,9 @@ class Journal:
         }
         _write_private(self.folder / "journal.json", json.dumps(doc, indent=1).encode("utf-8"))
 
+    def for_store(self, record: StoreRecord) -> StoreJournal:
+        return StoreJournal(self, record)
+
     def write_payload(self, record: StoreRecord, payload: dict[str, Any]) -> None:
         """The store's payload, on disk before the store is changed."""
         name = f"store-{self.stores.index(record):04d}.json"
@@ -171,6 +174,27 @@ class Journal:
             "stores": len([s for s in self.stores if s.status in (DONE, RESTORED)]),
             "undone": self.undone,
         }
+
+
+class StoreJournal:
+    """One store's part of a journal, as a writer sees it (browsers.writers.StoreJournal)."""
+
+    def __init__(self, journal: Journal, record: StoreRecord) -> None:
+        self._journal = journal
+        self._record = record
+
+    def save(self, payload: dict[str, Any]) -> None:
+        self._journal.write_payload(self._record, payload)
+
+    def load(self) -> dict[str, Any]:
+        return self._journal.read_payload(self._record)
+
+    def files(self) -> Path:
+        folder = self._journal.folder / f"store-{self._journal.stores.index(self._record):04d}.files"
+        if not folder.exists():
+            folder.mkdir(mode=paths.DIR_MODE)
+            os.chmod(folder, paths.DIR_MODE)
+        return folder
 
 
 def list_journals(data_dir: Path) -> list[Journal]:

@@ -9,16 +9,27 @@ says why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from privacy_inspector.browsers import sqlitewrite
 from privacy_inspector.browsers.firefox import parse_origin_attributes
 from privacy_inspector.core.ids import IdMaker
-from privacy_inspector.core.records import Kind, Profile
+from privacy_inspector.core.records import Engine, Entry, Kind, Profile
 
-Save = Callable[[dict[str, Any]], None]
+if TYPE_CHECKING:
+    from privacy_inspector.browsers.writers import StoreJournal, Writer
+
+
+def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
+    if kind != Kind.COOKIE:
+        return None
+    if profile.engine == Engine.CHROMIUM and store in ("Cookies", "Network/Cookies"):
+        return ChromiumCookieWriter(profile, store)
+    if profile.engine == Engine.FIREFOX and store == "cookies.sqlite":
+        return FirefoxCookieWriter(profile, store)
+    return None
 
 
 class ChromiumCookieWriter:
@@ -41,13 +52,13 @@ class ChromiumCookieWriter:
         conn.close()
         return [c if c in present else "''" for c in self.id_columns]
 
-    def delete(self, ids: set[str], save: Save) -> list[str]:
+    def delete(self, entries: Sequence[Entry], journal: StoreJournal) -> list[str]:
         return sqlitewrite.delete_rows(self.path, self.table, self._id_sql(self.path), self.id_of,
-                                       ids, save)
+                                       {e.id for e in entries}, journal.save)
 
-    def restore(self, payload: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
-        return sqlitewrite.restore_rows(self.path, payload, self._id_sql(self.path), self.id_of,
-                                        self.id_columns)
+    def restore(self, journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
+        return sqlitewrite.restore_rows(self.path, journal.load(), self._id_sql(self.path),
+                                        self.id_of, self.id_columns)
 
 
 class FirefoxCookieWriter:
@@ -67,10 +78,10 @@ class FirefoxCookieWriter:
 
         self.id_of = id_of
 
-    def delete(self, ids: set[str], save: Save) -> list[str]:
+    def delete(self, entries: Sequence[Entry], journal: StoreJournal) -> list[str]:
         return sqlitewrite.delete_rows(self.path, self.table, list(self.id_columns), self.id_of,
-                                       ids, save)
+                                       {e.id for e in entries}, journal.save)
 
-    def restore(self, payload: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
-        return sqlitewrite.restore_rows(self.path, payload, list(self.id_columns), self.id_of,
-                                        self.id_columns, drop_if_taken="id")
+    def restore(self, journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
+        return sqlitewrite.restore_rows(self.path, journal.load(), list(self.id_columns),
+                                        self.id_of, self.id_columns, drop_if_taken="id")
