@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,11 +36,18 @@ from PySide6.QtWidgets import (
 )
 
 from privacy_inspector import __version__, bundled
+from privacy_inspector.actions.delete import Outcome, Plan, Selection, make_plan
+from privacy_inspector.actions.delete import apply as apply_plan
+from privacy_inspector.actions.delete import undo as undo_journal
+from privacy_inspector.actions.journal import newest_to_undo
+from privacy_inspector.actions.keep import KeepList, KeepListError, label_for
 from privacy_inspector.core import demo, engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
+from privacy_inspector.gui.deletedialog import WAIT, DeleteDialog
 from privacy_inspector.gui.detail import DetailPane
 from privacy_inspector.gui.filterbar import FilterBar
+from privacy_inspector.gui.keepdialog import KeepDialog
 from privacy_inspector.gui.logview import LogDialog, MemoryLogHandler
 from privacy_inspector.gui.models.entries import EntryProxyModel, EntryTableModel, RecordRole
 from privacy_inspector.gui.models.groups import BY_ORGANIZATION, BY_SITE, GroupTableModel
@@ -78,6 +85,10 @@ class Context:
     pool: Pool | None = None
     log_handler: MemoryLogHandler | None = None
     open_preferences: Callable[[QWidget], None] | None = None
+    # Whether a browser runs on a profile (tests pass their own).
+    is_running: Callable[[Profile], bool] = locks.is_running
+    # Shows a dialog and returns its result (tests answer for the user).
+    confirm: Callable[[QDialog], int] = QDialog.exec
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,6 +105,10 @@ class MainWindow(QMainWindow):
         self._zoom = ZOOM_STEPS.index(1.0)
         self._base_point_size = self.font().pointSizeF()
         self._last: ScanOutcome | None = None
+        # Run once after the next scan (a deletion waiting for a browser to close).
+        self._after_scan: Callable[[], None] | None = None
+        self._deleted_note = ""
+        self._wait_timer: QTimer | None = None
 
         self.entries = EntryTableModel(self)
         self.proxy = EntryProxyModel(self)
@@ -239,13 +254,21 @@ class MainWindow(QMainWindow):
                                      (BY_SITE, tr("By &site"), "Ctrl+3")):
             action = self._action(label, lambda k=key: self._choose_view(k), shortcut)
             self.view_actions.append(action)
-        # Places for deleting and blocking (issues 6 and 7 switch them on).
-        not_yet = tr("Not available in this version yet")
-        self.delete_action = self._action(tr("&Delete\u2026"), None, QKeySequence.StandardKey.Delete,
-                                          not_yet, enabled=False)
-        self.clear_trackers_action = self._action(tr("&Clear trackers\u2026"), None, "Ctrl+Shift+Del",
-                                                  not_yet, enabled=False)
-        self.block_action = self._action(tr("&Block site\u2026"), None, "Ctrl+B", not_yet, enabled=False)
+        self.delete_action = self._action(tr("&Delete\u2026"), self.delete_selected,
+                                          QKeySequence.StandardKey.Delete,
+                                          tr("Delete the selected entries (asks first)"))
+        self.clear_trackers_action = self._action(tr("&Clear trackers\u2026"), self.clear_trackers,
+                                                  "Ctrl+Shift+Del",
+                                                  tr("Delete every tracker the keep list does not "
+                                                     "protect (asks first)"))
+        self.undo_action = self._action(tr("&Undo deletion"), self.undo_last, QKeySequence.StandardKey.Undo,
+                                        tr("Put back what the last deletion removed"))
+        self.keep_site_action = self._action(tr("Always keep this &site"), self.keep_site)
+        self.keep_entry_action = self._action(tr("Always keep this &entry"), self.keep_entry)
+        self.keep_list_action = self._action(tr("&Keep list\u2026"), self.show_keep_list)
+        # Blocking's place (issue 7 switches it on).
+        self.block_action = self._action(tr("&Block site\u2026"), None, "Ctrl+B",
+                                         tr("Not available in this version yet"), enabled=False)
         self.log_action = self._action(tr("Diagnostic &log"), self.show_log)
         self.about_action = self._action(tr("&About Privacy Inspector"), self.show_about)
 
@@ -256,7 +279,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menus.addMenu(tr("&Edit"))
-        for action in (self.find_action, self.reveal_action):
+        for action in (self.undo_action, self.find_action, self.reveal_action):
             edit_menu.addAction(action)
         view_menu = menus.addMenu(tr("&View"))
         for action in (*self.view_actions, self.trackers_action):
@@ -265,7 +288,11 @@ class MainWindow(QMainWindow):
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
             view_menu.addAction(action)
         actions_menu = menus.addMenu(tr("&Actions"))
-        for action in (self.delete_action, self.clear_trackers_action, self.block_action):
+        for action in (self.delete_action, self.clear_trackers_action, self.undo_action,
+                       self.block_action):
+            actions_menu.addAction(action)
+        actions_menu.addSeparator()
+        for action in (self.keep_site_action, self.keep_entry_action, self.keep_list_action):
             actions_menu.addAction(action)
         help_menu = menus.addMenu(tr("&Help"))
         help_menu.addAction(self.log_action)
@@ -278,7 +305,8 @@ class MainWindow(QMainWindow):
         for action in (self.rescan_action, self.reveal_action, self.trackers_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
-        for action in (self.clear_trackers_action, self.delete_action, self.block_action):
+        for action in (self.clear_trackers_action, self.delete_action, self.undo_action,
+                       self.block_action):
             toolbar.addAction(action)
 
     # -- scanning -------------------------------------------------------------------
@@ -370,8 +398,14 @@ class MainWindow(QMainWindow):
                 log.info("scan problem in %s (%s): %s", error.profile, error.store, error.message)
         if self.context.notice:
             text = f"{self.context.notice} {text}"
+        if self._deleted_note:
+            text = f"{self._deleted_note} {text}"
+            self._deleted_note = ""
         self.status.setText(text)
         log.info("scan done: %d entries, %d errors", len(outcome.entries), len(outcome.errors))
+        after, self._after_scan = self._after_scan, None
+        if after is not None:
+            after()
 
     # -- filtering, grouping, selection ------------------------------------------------
 
@@ -435,9 +469,156 @@ class MainWindow(QMainWindow):
                            lambda: self.filters.set_extra(site=entry.site, organization=None))
         menu.addAction(self.tr("Show all entries"), self.clear_drill_down)
         menu.addSeparator()
-        for action in (self.delete_action, self.block_action):
+        for action in (self.delete_action, self.keep_site_action, self.keep_entry_action,
+                       self.block_action):
             menu.addAction(action)
         menu.popup(self.table.viewport().mapToGlobal(position))
+
+    # -- deleting -------------------------------------------------------------------
+
+    def delete_selected(self) -> None:
+        entries = self.selected_entries() or ([self.detail.entry] if self.detail.entry else [])
+        if entries:
+            self.start_deletion(Selection(ids=frozenset(e.id for e in entries)),
+                                f"delete {len(entries)} entries", self.tr("Delete entries"))
+
+    def clear_trackers(self) -> None:
+        self.start_deletion(Selection(trackers=True), "clear --trackers", self.tr("Clear trackers"))
+
+    def _keep_list(self) -> KeepList | None:
+        try:
+            return KeepList.load(self.context.data_dir)
+        except KeepListError as exc:
+            QMessageBox.warning(self, self.tr("Keep list"), self.tr(
+                "The keep list cannot be read, so nothing is deleted (it is never taken as "
+                "empty):\n{0}").format(exc))
+            return None
+
+    def start_deletion(self, selection: Selection, command: str, title: str) -> None:
+        """Plan, show the plan, and on confirmation apply it in the background."""
+        if self._last is None:
+            return
+        keep = self._keep_list()
+        if keep is None:
+            return
+        plan = make_plan(self._last.profiles, self._last.entries, selection, keep,
+                         self.context.is_running)
+        if not plan.entries and not plan.refused:
+            reasons = sorted({k.reason for k in plan.kept})
+            QMessageBox.information(self, title, "\n".join(
+                [self.tr("Nothing to delete.")] + reasons))
+            return
+        dialog = DeleteDialog(plan, title, self)
+        result = self.context.confirm(dialog)
+        if result == WAIT:
+            self._wait_for_close(plan, lambda: self.start_deletion(selection, command, title))
+            return
+        if result != QDialog.DialogCode.Accepted:
+            return
+        data_dir, running = self.context.data_dir, self.context.is_running
+
+        def work(control: TaskControl) -> Outcome:
+            return apply_plan(plan, data_dir, command, running=running)
+
+        self.status.setText(self.tr("Deleting {0} entries\u2026").format(len(plan.entries)))
+        run_task("delete", work, self._deleted, self._delete_failed, pool=self.context.pool)
+
+    def _deleted(self, outcome: Outcome) -> None:
+        if outcome.refused:
+            QMessageBox.warning(self, self.tr("Nothing was deleted"),
+                                "\n".join(r.reason for r in outcome.refused))
+            return
+        text = self.tr("Deleted {0} entries (Ctrl+Z undoes it).").format(len(outcome.deleted))
+        if outcome.errors:
+            text += " " + self.tr("{0} stores were left untouched; see Help \u25b8 Diagnostic log.") \
+                .format(len(outcome.errors))
+            for profile, store, message in outcome.errors:
+                log.error("deletion in %s (%s): %s", profile, store, message)
+        log.info("deleted %d entries, journal %s", len(outcome.deleted), outcome.journal_id)
+        self._deleted_note = text
+        self.rescan()
+
+    def _delete_failed(self, exc: BaseException) -> None:
+        log.error("deletion failed: %s", type(exc).__name__)
+        QMessageBox.warning(self, self.tr("Delete"), self.tr("The deletion failed ({0}).")
+                            .format(type(exc).__name__))
+
+    def _wait_for_close(self, plan: Plan, then: Callable[[], None]) -> None:
+        """Poll until no browser runs on the plan's profiles, then scan and plan again."""
+        profiles = plan.profiles
+        names = ", ".join(sorted({p.browser for p in profiles}))
+        self.status.setText(self.tr("Waiting for {0} to close\u2026").format(names))
+        timer = self._wait_timer = QTimer(self)
+        timer.setObjectName("wait-for-browser")
+        timer.setInterval(1000)
+
+        def check() -> None:
+            if any(self.context.is_running(p) for p in profiles):
+                return
+            timer.stop()
+            self._wait_timer = None
+            self._after_scan = then
+            self.rescan()
+
+        timer.timeout.connect(check)
+        timer.start()
+        check()
+
+    def undo_last(self) -> None:
+        journal = newest_to_undo(self.context.data_dir)
+        if journal is None:
+            QMessageBox.information(self, self.tr("Undo"), self.tr("There is no deletion to undo."))
+            return
+        question = QMessageBox(QMessageBox.Icon.Question, self.tr("Undo deletion"), self.tr(
+            "Put back the {0} entries deleted on {1} ({2})?").format(
+                len(journal.deleted), journal.created, journal.command),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        if self.context.confirm(question) != QMessageBox.StandardButton.Yes:
+            return
+        data_dir, running = self.context.data_dir, self.context.is_running
+
+        def profile_of(record: Any) -> Profile:
+            return Profile(Path(record.profile), record.browser, record.engine, record.profile_name)
+
+        def work(control: TaskControl) -> Outcome:
+            return undo_journal(data_dir, profile_of, journal.id, running=running)
+
+        run_task("undo", work, self._undone, self._delete_failed, pool=self.context.pool)
+
+    def _undone(self, outcome: Outcome) -> None:
+        if outcome.refused:
+            QMessageBox.warning(self, self.tr("Nothing was restored"),
+                                "\n".join(r.reason for r in outcome.refused))
+            return
+        self._deleted_note = self.tr("Restored {0} entries.").format(len(outcome.restored))
+        if outcome.skipped:
+            self._deleted_note += " " + self.tr("{0} were set again since and left as they are.") \
+                .format(len(outcome.skipped))
+        self.rescan()
+
+    def keep_site(self) -> None:
+        entry = self.detail.entry
+        keep = self._keep_list()
+        if entry is None or keep is None or not entry.site:
+            return
+        keep.with_site(entry.site).save(self.context.data_dir)
+        self.status.setText(self.tr("{0} is on the keep list: never deleted.").format(entry.site))
+
+    def keep_entry(self) -> None:
+        entry = self.detail.entry
+        keep = self._keep_list()
+        if entry is None or keep is None:
+            return
+        keep.with_entry(entry.id, label_for(entry)).save(self.context.data_dir)
+        self.status.setText(self.tr("{0} is on the keep list: never deleted.").format(entry.name))
+
+    def show_keep_list(self) -> None:
+        try:
+            dialog = KeepDialog(self.context.data_dir, self._last.entries if self._last else [], self)
+        except KeepListError as exc:
+            QMessageBox.warning(self, self.tr("Keep list"), str(exc))
+            return
+        self.context.confirm(dialog)
 
     # -- reveal ---------------------------------------------------------------------
 
