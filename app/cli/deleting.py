@@ -21,6 +21,7 @@ from privacy_inspector.actions import delete as deleting
 from privacy_inspector.actions import journal as journals
 from privacy_inspector.actions.keep import KeepList, KeepListError, import_ccleaner
 from privacy_inspector.core.records import Profile
+from privacy_inspector.core.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -64,6 +65,18 @@ def _load_keep(data_dir: Path) -> KeepList | None:
         print(f"privacy-inspector: refused: the keep list cannot be read, so nothing is deleted "
               f"(it is never taken as empty): {exc}", file=sys.stderr)
         return None
+
+
+def _expire_journals(data_dir: Path) -> None:
+    """Journals hold deleted values: remove those past the retention period (default 30 days).
+
+    Settings that cannot be read mean the default; nothing else is at stake.
+    """
+    try:
+        days = float(Settings.load(data_dir).get("journal_days"))
+    except SettingsError:
+        days = journals.RETENTION_DAYS
+    journals.purge(data_dir, days)
 
 
 def _plan_doc(plan: deleting.Plan, outcome: deleting.Outcome | None) -> dict[str, Any]:
@@ -141,6 +154,7 @@ def _run_plan(args: argparse.Namespace, data_dir: Path, selection: deleting.Sele
         if as_json:
             print(_dump(_plan_doc(plan, None)))
         return code
+    _expire_journals(data_dir)
     outcome = deleting.apply(plan, data_dir, command)
     if as_json:
         print(_dump(_plan_doc(plan, outcome)))

@@ -121,6 +121,17 @@ OPTIONS: tuple[Option, ...] = (
             "Option",
             "Ask for confirmation each time a cookie or storage value is shown in clear."),
     ),
+    Option(
+        key="journal_days",
+        kind="choice",
+        default="30",
+        label=QT_TRANSLATE_NOOP("Option", "Keep undo journals for (days)"),
+        help=QT_TRANSLATE_NOOP(
+            "Option",
+            "A deletion's journal holds the deleted values so that it can be undone; "
+            "journals older than this are removed at the next deletion."),
+        choices=("1", "7", "30", "90", "365"),
+    ),
 )
 
 OPTIONS_BY_KEY: dict[str, Option] = {o.key: o for o in OPTIONS}

@@ -115,6 +115,8 @@ def preferences_opener(app: Any, settings: Settings | None, settings_problem: st
             if {"policy_file", "owner_sites"} & set(keys) or not keys:
                 window.set_classifier(make_classifier(policy_for(policy_option, settings),
                                                       settings, data_dir))
+            elif "include_stale" in keys:
+                window.rescan()
 
         dialog.settings_changed.connect(changed)
         if modal:
@@ -154,7 +156,7 @@ def run(profiles: Sequence[Profile], *, data_dir: Path, policy_option: Path | No
     open_preferences = preferences_opener(app, settings, settings_problem, data_dir, policy_option)
     context = Context(data_dir=data_dir, classifier=classifier, profiles=list(profiles), demo=demo,
                       notice=" ".join(n for n in (notice, settings_problem) if n) or None,
-                      log_handler=handler, open_preferences=open_preferences)
+                      log_handler=handler, open_preferences=open_preferences, settings=settings)
     window = MainWindow(context)
     window.show()
     if screenshot is not None:

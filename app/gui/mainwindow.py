@@ -39,11 +39,12 @@ from privacy_inspector import __version__, bundled
 from privacy_inspector.actions.delete import Outcome, Plan, Selection, make_plan
 from privacy_inspector.actions.delete import apply as apply_plan
 from privacy_inspector.actions.delete import undo as undo_journal
-from privacy_inspector.actions.journal import newest_to_undo
+from privacy_inspector.actions.journal import RETENTION_DAYS, newest_to_undo, purge
 from privacy_inspector.actions.keep import KeepList, KeepListError, label_for
 from privacy_inspector.core import demo, engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
+from privacy_inspector.core.settings import Settings
 from privacy_inspector.gui.deletedialog import WAIT, DeleteDialog
 from privacy_inspector.gui.detail import DetailPane
 from privacy_inspector.gui.filterbar import FilterBar
@@ -85,6 +86,8 @@ class Context:
     pool: Pool | None = None
     log_handler: MemoryLogHandler | None = None
     open_preferences: Callable[[QWidget], None] | None = None
+    # The user's preferences (None when they could not be read: defaults apply).
+    settings: Settings | None = None
     # Whether a browser runs on a profile (tests pass their own).
     is_running: Callable[[Profile], bool] = locks.is_running
     # Shows a dialog and returns its result (tests answer for the user).
@@ -382,6 +385,8 @@ class MainWindow(QMainWindow):
 
     def _scan_done(self, outcome: ScanOutcome) -> None:
         self._scan_finished_ui()
+        if not self._setting("include_stale", True):
+            outcome.entries = [e for e in outcome.entries if not e.stale]
         self._last = outcome
         self.entries.set_rows(outcome.entries)
         self.filters.set_browsers(sorted({p.browser for p in outcome.profiles}))
@@ -474,6 +479,9 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.popup(self.table.viewport().mapToGlobal(position))
 
+    def _setting(self, key: str, default: Any) -> Any:
+        return self.context.settings.get(key) if self.context.settings is not None else default
+
     # -- deleting -------------------------------------------------------------------
 
     def delete_selected(self) -> None:
@@ -517,7 +525,10 @@ class MainWindow(QMainWindow):
             return
         data_dir, running = self.context.data_dir, self.context.is_running
 
+        days = float(self._setting("journal_days", RETENTION_DAYS))
+
         def work(control: TaskControl) -> Outcome:
+            purge(data_dir, days)  # journals hold deleted values: keep them no longer than asked
             return apply_plan(plan, data_dir, command, running=running)
 
         self.status.setText(self.tr("Deleting {0} entries\u2026").format(len(plan.entries)))
@@ -633,6 +644,13 @@ class MainWindow(QMainWindow):
         return None
 
     def reveal(self, entry: Entry) -> None:
+        if self._setting("confirm_reveal", False):
+            question = QMessageBox(QMessageBox.Icon.Question, self.tr("Reveal value"),
+                                   self.tr("Show the value of {0} in clear?").format(entry.name),
+                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                   self)
+            if self.context.confirm(question) != QMessageBox.StandardButton.Yes:
+                return
         profile = self._profile_of(entry)
         if profile is None:
             self.detail.show_value(None, self.tr("its profile is no longer listed"))

@@ -219,3 +219,31 @@ def test_preferences_change_the_owners_sites_and_the_theme(make_window, data_dir
     assert window_colour.lightness() < 100, "the dark theme is applied"
     theme.apply_theme(qapp, "light")
     assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 150
+
+
+def test_stale_copies_can_be_hidden_and_reveal_can_ask_first(make_window, data_dir, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from privacy_inspector.core.records import Profile
+    from privacy_inspector.core.settings import Settings
+
+    cookie = {"host": ".liveops.com", "name": "_ga", "value": "GA1.2.1.2", "expires": 1_900_000_000,
+              "same_site": "lax", "created": 1_700_000_000}
+    profile_dir = tmp_path / "c" / "Default"
+    chromium_cookies_db(profile_dir / "Network" / "Cookies", [cookie], version=24)
+    chromium_cookies_db(profile_dir / "Cookies", [cookie | {"name": "old"}], version=24)  # leftover
+    profile = Profile(profile_dir, "chromium", "chromium", "Default", root=tmp_path / "c")
+    settings = Settings.load(data_dir)
+    asked = []
+    window = make_window([profile], start=False)
+    window.context.settings = settings
+    window.context.confirm = lambda dialog: asked.append(dialog) or QMessageBox.StandardButton.No
+    window.start()
+    assert {(e.name, e.stale) for e in window.entries.entries} == {("_ga", False), ("old", True)}
+    settings.set("include_stale", False)
+    settings.set("confirm_reveal", True)
+    window.rescan()
+    assert [e.name for e in window.entries.entries] == ["_ga"]
+    window.table.selectRow(_row_of(window, "_ga"))
+    window.reveal_action.trigger()
+    assert len(asked) == 1 and window.detail.value_text.text() == MASK, "the user said no"

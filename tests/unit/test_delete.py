@@ -275,3 +275,21 @@ def test_cli_delete_undo_and_keep(tmp_path, data_dir, capsys):
     assert code == 0 and json.loads(out)["restored"] == doc["deleted"]
     code, _, err = _cli(capsys, "undo", "--yes", *where)
     assert code == 1 and "no deletion to undo" in err
+
+
+def test_journals_past_the_retention_period_are_removed_at_the_next_deletion(tmp_path, data_dir,
+                                                                              capsys):
+    from privacy_inspector.core.settings import Settings
+
+    chromium_cookies_db(tmp_path / "c" / "Default" / "Cookies", COOKIES, version=24)
+    where = ("--yes", "--profile", str(tmp_path / "c" / "Default"), "--data-dir", str(data_dir))
+    assert _cli(capsys, "delete", "--site", "example.org", *where)[0] == 0
+    (old,) = journals.list_journals(data_dir)
+    doc = json.loads((old.folder / "journal.json").read_text("utf-8"))
+    doc["created"] = "2020-01-01T00:00:00Z"
+    (old.folder / "journal.json").write_text(json.dumps(doc), "utf-8")
+    Settings.load(data_dir).set("journal_days", "7")
+    assert _cli(capsys, "delete", "--site", "doubleclick.net", *where)[0] == 0
+    remaining = journals.list_journals(data_dir)
+    assert [j.id for j in remaining] != [old.id] and old.id not in [j.id for j in remaining]
+    assert len(remaining) == 1

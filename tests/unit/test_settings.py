@@ -47,7 +47,9 @@ def _put(data_dir: Path, key: str, raw: str) -> None:
 
 def test_the_declared_options():
     by_key = {o.key: o for o in OPTIONS}
-    assert list(by_key) == ["policy_file", "owner_sites", "theme", "include_stale", "confirm_reveal"]
+    assert list(by_key) == ["policy_file", "owner_sites", "theme", "include_stale", "confirm_reveal",
+                            "journal_days"]
+    assert (by_key["journal_days"].kind, by_key["journal_days"].default) == ("choice", "30")
     assert (by_key["policy_file"].kind, by_key["policy_file"].default) == ("path", "")
     assert by_key["policy_file"].label == "Privacy policy file"
     assert (by_key["owner_sites"].kind, by_key["owner_sites"].default) == ("sites", ())
@@ -90,6 +92,7 @@ def test_values_survive_a_reload(data_dir):
         "theme": "dark",
         "include_stale": False,
         "confirm_reveal": True,
+        "journal_days": "30",
     }
     assert json.loads(_stored(data_dir)["owner_sites"]) == ["example.org", "liveops.co.uk"]
     assert stat.S_IMODE((data_dir / "settings.db").stat().st_mode) == 0o600
