@@ -27,13 +27,16 @@ from PySide6.QtWidgets import (
 from privacy_inspector.actions.delete import Plan
 from privacy_inspector.gui.models.entries import KIND_LABELS, EntryTableModel
 
-WAIT = 2  # the dialog's result when the user chose to wait for the browser to close
+# The dialog's results besides Accepted and Rejected: wait until the browser is
+# closed; or ask it to close first, then wait.
+WAIT = 2
+ASK_CLOSE = 3
 
 
 class DeleteDialog(QDialog):
     """Shows a plan; accepted means "delete", WAIT means "wait for the browser"."""
 
-    def __init__(self, plan: Plan, title: str, parent: Any = None) -> None:
+    def __init__(self, plan: Plan, title: str, parent: Any = None, *, can_ask: bool = False) -> None:
         super().__init__(parent)
         self.plan = plan
         self.setWindowTitle(title)
@@ -78,12 +81,19 @@ class DeleteDialog(QDialog):
         self.delete_button.setAccessibleName(self.tr("Delete"))
         self.wait_button = QPushButton(self.tr("&Wait until the browser is closed"))
         self.wait_button.setAccessibleName(self.tr("Wait until the browser is closed"))
+        self.ask_button = QPushButton(self.tr("&Ask the browser to close"))
+        self.ask_button.setAccessibleName(self.tr("Ask the browser to close, then wait"))
+        self.ask_button.setToolTip(self.tr("The browser closes its windows as if you quit it; "
+                                           "tabs come back the way its settings say"))
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setAccessibleName(self.tr("Cancel"))
         if plan.refused:
             self.refused.setText("\u26d4 " + "\n\u26d4 ".join(r.reason for r in plan.refused))
             buttons.addButton(self.wait_button, QDialogButtonBox.ButtonRole.ActionRole)
             self.wait_button.clicked.connect(lambda: self.done(WAIT))
+            if can_ask:
+                buttons.addButton(self.ask_button, QDialogButtonBox.ButtonRole.ActionRole)
+                self.ask_button.clicked.connect(lambda: self.done(ASK_CLOSE))
             self.delete_button.setEnabled(False)
         else:
             self.refused.hide()

@@ -9,6 +9,7 @@ are switched on by the issues that build them.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ from privacy_inspector.core import demo, engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
 from privacy_inspector.core.settings import Settings
-from privacy_inspector.gui.deletedialog import WAIT, DeleteDialog
+from privacy_inspector.gui.deletedialog import ASK_CLOSE, WAIT, DeleteDialog
 from privacy_inspector.gui.detail import DetailPane
 from privacy_inspector.gui.filterbar import FilterBar
 from privacy_inspector.gui.keepdialog import KeepDialog
@@ -90,6 +91,8 @@ class Context:
     settings: Settings | None = None
     # Whether a browser runs on a profile (tests pass their own).
     is_running: Callable[[Profile], bool] = locks.is_running
+    # Politely asks the browser on a profile to quit (SIGTERM where the OS allows).
+    request_close: Callable[[Profile], bool] = locks.request_close
     # Shows a dialog and returns its result (tests answer for the user).
     confirm: Callable[[QDialog], int] = QDialog.exec
     extra: dict[str, Any] = field(default_factory=dict)
@@ -516,8 +519,14 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, title, "\n".join(
                 [self.tr("Nothing to delete.")] + reasons))
             return
-        dialog = DeleteDialog(plan, title, self)
+        dialog = DeleteDialog(plan, title, self, can_ask=sys.platform != "win32")
         result = self.context.confirm(dialog)
+        if result == ASK_CLOSE:
+            refused = {r.profile for r in plan.refused}
+            for profile in plan.profiles:
+                if str(profile.path) in refused and not self.context.request_close(profile):
+                    log.info("could not ask %s to close", profile.browser)
+            result = WAIT
         if result == WAIT:
             self._wait_for_close(plan, lambda: self.start_deletion(selection, command, title))
             return

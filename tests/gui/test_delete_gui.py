@@ -133,3 +133,24 @@ def test_an_unreadable_keep_list_stops_the_deletion(make_window, profile, data_d
     window.clear_trackers_action.trigger()
     assert answers.seen == [] and "cannot be read, so nothing is deleted" in warnings[0]
     assert _names(profile) == {"_ga", "sid", "IDE"}
+
+
+@pytest.mark.real_browser
+def test_ask_a_running_chromium_to_close_then_delete(make_window, make_chromium_profile, qtbot):
+    from privacy_inspector.gui.deletedialog import ASK_CLOSE
+    from privacy_inspector.platform import discovery, locks
+
+    made = make_chromium_profile()
+    with made.running():
+        (profile,) = discovery.resolve(made.profile_dir)
+        answers = Answers(ASK_CLOSE, QDialog.DialogCode.Accepted)
+        window = _window(make_window, profile, answers, running=locks.is_running)
+        window.context.request_close = locks.request_close
+        window.clear_trackers_action.trigger()
+        assert answers.seen[0].plan.refused, "the first plan is refused: Chromium runs"
+        qtbot.waitUntil(lambda: len(answers.seen) == 2, timeout=90_000)
+        assert not answers.seen[1].plan.refused
+        qtbot.waitUntil(lambda: "Deleted" in window.status.text(), timeout=30_000)
+    trackers = {e.name for e in window.entries.entries if e.tracker and e.kind == "cookie"}
+    assert trackers == set(), "the tracker cookies are gone"
+    assert {e.name for e in window.entries.entries if e.kind == "cookie"} >= {"lo_domain", "lo_host"}

@@ -107,3 +107,24 @@ def test_nothing_is_written_while_firefox_runs(make_firefox_profile, data_dir, c
         assert code == 3 and doc["deleted"] == []
         assert "firefox is running on the profile" in doc["refused"][0]["reason"]
     assert {"IDE", "dc_chips"} <= {n for _, n in _tracker_cookies(profile.profile_dir)}
+
+
+@pytest.mark.parametrize("browser", ["chromium", "firefox"])
+def test_a_running_browser_can_be_asked_to_close(browser, make_chromium_profile, make_firefox_profile):
+    import time
+
+    from privacy_inspector.platform import locks
+
+    made = make_chromium_profile() if browser == "chromium" else make_firefox_profile()
+    with made.running():
+        (profile,) = discovery.resolve(made.profile_dir)
+        assert locks.is_running(profile)
+        pid = locks.browser_pid(profile)
+        assert pid is not None
+        assert locks.request_close(profile)
+        deadline = time.monotonic() + 60
+        while locks.is_running(profile) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not locks.is_running(profile), f"{browser} did not close on request"
+    # The browser wrote its data on the way out: the trackers are still there, intact.
+    assert {"_ga", "IDE"} <= {n for _, n in _tracker_cookies(made.profile_dir)}

@@ -127,3 +127,23 @@ def test_the_chromium_lock_covers_every_profile_of_the_user_data_folder(tmp_path
     for name in ("Default", "Profile 1"):
         (root / name).mkdir()
         assert locks.is_running(Profile(Path(root / name), "chrome", "chromium", name, root=root))
+
+
+def test_a_process_that_exited_but_was_not_reaped_is_not_running():
+    import subprocess
+    import time
+
+    from privacy_inspector.platform.locks import _pid_alive
+
+    child = subprocess.Popen(["sleep", "0.1"])
+    try:
+        assert _pid_alive(child.pid)
+        deadline = time.monotonic() + 10
+        while _pid_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Exited; not yet reaped (a zombie), as a browser whose parent has not waited for it.
+        assert not _pid_alive(child.pid)
+        with open(f"/proc/{child.pid}/stat") as f:
+            assert f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    finally:
+        child.wait()
