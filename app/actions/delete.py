@@ -216,18 +216,17 @@ def apply(plan: Plan, data_dir: Path, command: str, running: Running = locks.is_
     outcome.journal_id = journal.id
     for store in plan.stores:
         profile = store.profile
-        record = journals.StoreRecord(str(profile.path), profile.browser, profile.engine, profile.name,
-                                      store.kind, store.store, "")
-        journal.stores.append(record)
         writer = writer_for(profile, store.kind, store.store)
         assert writer is not None  # make_plan only plans stores that have one
-        record.writer = writer.name
-        journal.save()
+        record = journals.StoreRecord(str(profile.path), profile.browser, profile.engine, profile.name,
+                                      store.kind, store.store, writer.name)
         if running(profile):
             record.status, record.message = journals.UNTOUCHED, running_reason(profile)
             outcome.errors.append((str(profile.path), store.store, record.message))
-            journal.save()
+            journal.add_store(record)
+            journal.save_store(record)
             continue
+        journal.add_store(record)
         try:
             deleted = writer.delete(store.entries, journal.for_store(record))
         except (WriteError, OSError) as exc:
@@ -239,7 +238,7 @@ def apply(plan: Plan, data_dir: Path, command: str, running: Running = locks.is_
             outcome.deleted += deleted
             gone = {e.id for e in store.entries} - set(deleted)
             outcome.skipped += [(i, "already gone from the profile") for i in sorted(gone)]
-        journal.save()
+        journal.save_store(record)
     return outcome
 
 
@@ -253,7 +252,7 @@ def undo(data_dir: Path, profiles_now: Callable[[journals.StoreRecord], Profile]
     outcome = Outcome(journal_id=journal.id)
     if journal.undone is not None:
         raise journals.JournalError(f"journal {journal.id} was already undone on {journal.undone}")
-    records = [r for r in journal.stores if r.status == journals.DONE]
+    records = journal.restorable()
     profiles = [(r, profiles_now(r)) for r in records]
     outcome.refused = [Refusal(str(p.path), running_reason(p)) for _, p in profiles if running(p)]
     if outcome.refused:
@@ -272,7 +271,7 @@ def undo(data_dir: Path, profiles_now: Callable[[journals.StoreRecord], Profile]
         record.skipped = [list(s) for s in skipped]
         outcome.restored += restored
         outcome.skipped += skipped
-        journal.save()
+        journal.save_store(record)
     if not outcome.errors:
         journal.undone = journals._now()
         journal.save()

@@ -1,7 +1,10 @@
 """Journals: what a deletion removed, written before it is removed, so undo can put it back.
 
 A journal is a folder ``<data-dir>/journal/<id>/`` (0700) holding
-``journal.json`` and one payload file per store (0600).  A payload is what
+``journal.json`` (what was done, when) and, per store, a record of its state
+(``store-NNNN.record.json``) and a payload (``store-NNNN.json``), all 0600.
+One file per store keeps a deletion of 5,000 origins linear: rewriting one
+journal file per store change made it quadratic (benchmarks/clear.py).  A payload is what
 that store's writer needs to restore its entries byte for byte: the complete
 rows of a cookie database, with binary columns (encrypted values) in Base64.
 Payloads hold secrets, so the folder is private, journals can be listed and
@@ -20,7 +23,7 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +49,12 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, 0600, flushed to disk."""
+def _write_private(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically, 0600, flushed to disk.
+
+    ``sync_folder`` also flushes the folder, so that the new name itself
+    survives a crash; a write whose loss would be harmless skips it.
+    """
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, paths.FILE_MODE)
     try:
@@ -59,6 +66,8 @@ def _write_private(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if not sync_folder:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -84,6 +93,11 @@ class StoreRecord:
     restored: list[str] = field(default_factory=list)
     # (entry id, why it was not restored)
     skipped: list[list[str]] = field(default_factory=list)
+    # Its number in the journal (file names); set by Journal.add_store.
+    index: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
@@ -123,10 +137,11 @@ class Journal:
             raise JournalError(f"journal {journal_id} has version {doc.get('version')}, "
                                f"which this app does not know ({VERSION})")
         try:
-            stores = [StoreRecord(**s) for s in doc["stores"]]
+            stores = [StoreRecord(**json.loads(p.read_text("utf-8")))
+                      for p in sorted(folder.glob("store-*.record.json"))]
             return cls(folder=folder, id=doc["id"], created=doc["created"], command=doc["command"],
                        stores=stores, undone=doc.get("undone"))
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, OSError, UnicodeDecodeError, ValueError) as exc:
             raise JournalError(f"journal {journal_id} is damaged ({type(exc).__name__})") from exc
 
     def save(self) -> None:
@@ -137,19 +152,35 @@ class Journal:
             "created": self.created,
             "command": self.command,
             "undone": self.undone,
-            "stores": [asdict(s) for s in self.stores],
         }
         _write_private(self.folder / "journal.json", json.dumps(doc, indent=1).encode("utf-8"))
+
+    def add_store(self, record: StoreRecord) -> None:
+        """A store about to be changed; on disk with its payload (``write_payload``)."""
+        record.index = len(self.stores)
+        self.stores.append(record)
+
+    def save_store(self, record: StoreRecord, *, durable: bool = False) -> None:
+        """One store's state, on disk.
+
+        Only the record written with the payload must survive a crash; a
+        later state lost in a crash leaves that record "pending" with its
+        payload, which undo treats as possibly done (restoring skips what is
+        still there), so those writes need not flush the folder.
+        """
+        data = json.dumps(record.to_dict(), indent=1).encode("utf-8")
+        _write_private(self.folder / f"store-{record.index:04d}.record.json", data,
+                       sync_folder=durable)
 
     def for_store(self, record: StoreRecord) -> StoreJournal:
         return StoreJournal(self, record)
 
     def write_payload(self, record: StoreRecord, payload: dict[str, Any]) -> None:
         """The store's payload, on disk before the store is changed."""
-        name = f"store-{self.stores.index(record):04d}.json"
-        _write_private(self.folder / name, json.dumps(payload).encode("utf-8"))
+        name = f"store-{record.index:04d}.json"
+        _write_private(self.folder / name, json.dumps(payload).encode("utf-8"), sync_folder=False)
         record.payload = name
-        self.save()
+        self.save_store(record, durable=True)  # flushes the folder: both names are kept
 
     def read_payload(self, record: StoreRecord) -> dict[str, Any]:
         if record.payload is None:
@@ -163,6 +194,12 @@ class Journal:
     @property
     def deleted(self) -> list[str]:
         return [i for s in self.stores if s.status in (DONE, RESTORED) for i in s.deleted]
+
+    def restorable(self) -> list[StoreRecord]:
+        """Stores to restore: those done, and those left "pending" with a payload by a
+        crash (their change may have committed; restoring skips what is still there)."""
+        return [s for s in self.stores
+                if s.status == DONE or (s.status == PENDING and s.payload is not None)]
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -190,7 +227,7 @@ class StoreJournal:
         return self._journal.read_payload(self._record)
 
     def files(self) -> Path:
-        folder = self._journal.folder / f"store-{self._journal.stores.index(self._record):04d}.files"
+        folder = self._journal.folder / f"store-{self._record.index:04d}.files"
         if not folder.exists():
             folder.mkdir(mode=paths.DIR_MODE)
             os.chmod(folder, paths.DIR_MODE)

@@ -46,8 +46,9 @@ class ChromiumCookieWriter:
 
     def _id_sql(self, path: Path) -> list[str]:
         import sqlite3
+        import urllib.parse
 
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as conn:
             present = {r[1] for r in conn.execute("PRAGMA table_info(cookies)")}
         conn.close()
         return [c if c in present else "''" for c in self.id_columns]

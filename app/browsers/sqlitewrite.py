@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ def _writing(path: Path) -> Iterator[sqlite3.Connection]:
     if not path.is_file():
         raise WriteError(f"{path.name} is gone")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=2, isolation_level=None)
+        uri = f"file:{urllib.parse.quote(str(path))}?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, timeout=2, isolation_level=None)
     except sqlite3.Error as exc:
         raise WriteError(f"{path.name} cannot be opened for writing ({exc})") from exc
     try:

@@ -293,3 +293,13 @@ def test_journals_past_the_retention_period_are_removed_at_the_next_deletion(tmp
     remaining = journals.list_journals(data_dir)
     assert [j.id for j in remaining] != [old.id] and old.id not in [j.id for j in remaining]
     assert len(remaining) == 1
+
+
+def test_a_profile_path_with_uri_characters_is_written_correctly(tmp_path, data_dir):
+    odd = tmp_path / "we%20ird#dir?x"
+    chromium_cookies_db(odd / "Default" / "Cookies", COOKIES, version=24)
+    profile = Profile(odd / "Default", "chromium", "chromium", "Default")
+    outcome = deleting.apply(_plan([profile]), data_dir, "clear", running=_never)
+    assert outcome.errors == [] and _names(profile) == {"sid", "pref"}
+    deleting.undo(data_dir, lambda r: profile, running=_never)
+    assert TRACKERS <= _names(profile)
