@@ -54,9 +54,14 @@ Factory = Callable[[Profile, str, str], "Writer | None"]
 
 
 def _factories() -> list[Factory]:
-    from privacy_inspector.browsers import cookie_writers
+    from privacy_inspector.browsers import (
+        chromium_storage_write,
+        cookie_writers,
+        firefox_storage_write,
+    )
 
-    return [cookie_writers.writer_for]
+    return [cookie_writers.writer_for, firefox_storage_write.writer_for,
+            chromium_storage_write.writer_for]
 
 
 def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
