@@ -154,6 +154,8 @@ def make_plan(
     by_path = {str(p.path): p for p in profiles}
     chosen: dict[tuple[str, str, str], list[Entry]] = {}
     kept: list[Kept] = []
+    # Whether each (profile, kind, store) has a writer, asked once per store.
+    writable: dict[tuple[str, str, str], bool] = {}
     for entry in entries:
         if not selection.matches(entry):
             continue
@@ -162,10 +164,15 @@ def make_plan(
             kept.append(Kept(entry, protected))
             continue
         profile = by_path.get(entry.profile)
-        if profile is None or writer_for(profile, entry.kind, entry.store) is None:
+        key = (entry.profile, entry.kind, entry.store)
+        can = writable.get(key)
+        if can is None:
+            can = writable[key] = (profile is not None
+                                   and writer_for(profile, entry.kind, entry.store) is not None)
+        if not can:
             kept.append(Kept(entry, _unsupported(entry, profile)))
             continue
-        chosen.setdefault((entry.profile, entry.kind, entry.store), []).append(entry)
+        chosen.setdefault(key, []).append(entry)
     stores = tuple(
         StorePlan(by_path[p], kind, store, tuple(found), fingerprint(by_path[p].path / store))
         for (p, kind, store), found in chosen.items()

@@ -18,6 +18,7 @@ untouched.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -32,6 +33,9 @@ from privacy_inspector import paths
 FORMAT = "privacy-inspector-journal"
 VERSION = 1
 RETENTION_DAYS = 30
+# Payloads up to this size live in the store's record file.
+INLINE_PAYLOAD = 16 * 1024
+INLINE = "inline"
 
 # A store's state in a journal.
 PENDING, DONE, UNTOUCHED, RESTORED = "pending", "done", "untouched", "restored"
@@ -95,6 +99,8 @@ class StoreRecord:
     skipped: list[list[str]] = field(default_factory=list)
     # Its number in the journal (file names); set by Journal.add_store.
     index: int = -1
+    # A small payload, kept in the record (``payload`` is then INLINE).
+    inline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -169,6 +175,7 @@ class Journal:
         still there), so those writes need not flush the folder.
         """
         data = json.dumps(record.to_dict(), indent=1).encode("utf-8")
+        # Always flushed before the rename: a record must never be lost half-written.
         _write_private(self.folder / f"store-{record.index:04d}.record.json", data,
                        sync_folder=durable)
 
@@ -177,14 +184,24 @@ class Journal:
 
     def write_payload(self, record: StoreRecord, payload: dict[str, Any]) -> None:
         """The store's payload, on disk before the store is changed."""
-        name = f"store-{record.index:04d}.json"
-        _write_private(self.folder / name, json.dumps(payload).encode("utf-8"), sync_folder=False)
-        record.payload = name
+        data = json.dumps(payload).encode("utf-8")
+        if len(data) <= INLINE_PAYLOAD:
+            # Small (a folder moved, a few keys): kept in the record itself, one file less.
+            record.payload = INLINE
+            record.inline = json.loads(data)  # a copy: the writer may go on using its dict
+        else:
+            name = f"store-{record.index:04d}.json"
+            _write_private(self.folder / name, data, sync_folder=False)
+            record.payload = name
         self.save_store(record, durable=True)  # flushes the folder: both names are kept
 
     def read_payload(self, record: StoreRecord) -> dict[str, Any]:
         if record.payload is None:
             raise JournalError(f"journal {self.id} has no saved data for {record.store}")
+        if record.payload == INLINE:
+            if not isinstance(record.inline, dict):
+                raise JournalError(f"journal {self.id}: the saved data of {record.store} is damaged")
+            return copy.deepcopy(record.inline)  # the writer may change what it is given
         try:
             return json.loads((self.folder / record.payload).read_text("utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -251,7 +268,7 @@ def list_journals(data_dir: Path) -> list[Journal]:
 
 def newest_to_undo(data_dir: Path) -> Journal | None:
     for journal in list_journals(data_dir):
-        if journal.undone is None and journal.deleted:
+        if journal.undone is None and journal.restorable():
             return journal
     return None
 

@@ -200,10 +200,25 @@ def invalidate_quota_cache(profile_path: Path) -> None:
     path = profile_path / "storage.sqlite"
     if not path.is_file():
         return
+    stamp = _stamp(path)
+    if _STALE.get(path) == stamp:
+        return  # marked stale by us, and unchanged since: nothing to do for the next store
     with _transaction(path, "storage.sqlite") as conn:
         if "valid" in _columns(conn, "cache"):
-            # Once is enough: later stores find it stale already and write nothing.
             conn.execute("UPDATE cache SET valid = 0 WHERE valid != 0")
+    _STALE[path] = _stamp(path)
+
+
+# storage.sqlite files this process marked stale, with their (size, mtime) then.
+_STALE: dict[Path, tuple[int, int] | None] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:

@@ -303,3 +303,19 @@ def test_a_profile_path_with_uri_characters_is_written_correctly(tmp_path, data_
     assert outcome.errors == [] and _names(profile) == {"sid", "pref"}
     deleting.undo(data_dir, lambda r: profile, running=_never)
     assert TRACKERS <= _names(profile)
+
+
+def test_a_store_left_pending_by_a_crash_is_restored_as_possibly_done(profile, data_dir):
+    plan = _plan([profile])
+    outcome = deleting.apply(plan, data_dir, "clear", running=_never)
+    journal = journals.Journal.load(data_dir, outcome.journal_id)
+    (record,) = journal.stores
+    # A crash after the store's change, before its "done" state reached the disk.
+    path = journal.folder / f"store-{record.index:04d}.record.json"
+    doc = json.loads(path.read_text("utf-8"))
+    doc["status"] = journals.PENDING
+    path.write_text(json.dumps(doc), "utf-8")
+    assert journals.newest_to_undo(data_dir).id == outcome.journal_id
+    undone = deleting.undo(data_dir, lambda r: profile, running=_never)
+    assert sorted(undone.restored) == sorted(outcome.deleted)
+    assert TRACKERS <= _names(profile)
