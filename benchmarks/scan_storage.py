@@ -28,6 +28,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +95,10 @@ def _metadata(real: bytes, group: str, origin: str) -> bytes:
             + struct.pack(">I", len(origin)) + origin.encode() + tail)
 
 
-def build_firefox(folder: Path, origins: int, keys: int) -> Path:
+def build_firefox(folder: Path, origins: int, keys: int,
+                  host_of: Callable[[int], str] | None = None) -> Path:
+    """A Firefox profile of ``origins`` localStorage origins of ``keys`` keys each;
+    ``host_of(i)`` names origin i's host (``www.site<i>.example`` by default)."""
     profile = folder / "firefox" / "bench.default"
     default = profile / "storage" / "default"
     default.mkdir(parents=True)
@@ -114,7 +118,7 @@ def build_firefox(folder: Path, origins: int, keys: int) -> Path:
     template_bytes = template.read_bytes()
     now_us = int(time.time() * 1_000_000)
     for i in range(origins):
-        host = f"www.site{i}.example"
+        host = host_of(i) if host_of is not None else f"www.site{i}.example"
         origin = f"https://{host}"
         origin_dir = default / f"https+++{host}"
         ls = origin_dir / "ls"
