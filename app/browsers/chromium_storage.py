@@ -105,17 +105,20 @@ def _chromium_seconds(micros: int) -> int | None:
     return (micros - _WINDOWS_EPOCH_MICROS) // 1_000_000 if micros > 0 else None
 
 
-def _protobuf_varints(data: bytes) -> dict[int, int]:
-    """The varint fields of a small protobuf message (others are skipped)."""
-    out: dict[int, int] = {}
+def protobuf_fields(data: bytes) -> tuple[list[tuple[int, int, bytes]], bool]:
+    """The fields of a small protobuf message, as (field number, wire type, raw
+    bytes with the tag), and whether the whole message parsed (the fields up to
+    a damaged one are still given)."""
+    out: list[tuple[int, int, bytes]] = []
     pos = 0
     n = len(data)
     try:
         while pos < n:
+            start = pos
             tag, pos = leveldb.decode_varint(data, pos)
             wire = tag & 7
             if wire == 0:
-                out[tag >> 3], pos = leveldb.decode_varint(data, pos)
+                _, pos = leveldb.decode_varint(data, pos)
             elif wire == 1:
                 pos += 8
             elif wire == 2:
@@ -124,9 +127,22 @@ def _protobuf_varints(data: bytes) -> dict[int, int]:
             elif wire == 5:
                 pos += 4
             else:
-                break
+                return out, False
+            if pos > n:
+                return out, False
+            out.append((tag >> 3, wire, data[start:pos]))
     except ValueError:
-        pass
+        return out, False
+    return out, True
+
+
+def _protobuf_varints(data: bytes) -> dict[int, int]:
+    """The varint fields of a small protobuf message (others are skipped)."""
+    out: dict[int, int] = {}
+    for number, wire, raw in protobuf_fields(data)[0]:
+        if wire == 0:
+            _, at = leveldb.decode_varint(raw, 0)
+            out[number], _ = leveldb.decode_varint(raw, at)
     return out
 
 

@@ -258,50 +258,13 @@ def _local_name(script_key: bytes) -> str | None:
     return None
 
 
-def _protobuf_fields(data: bytes) -> list[tuple[int, int, bytes]] | None:
-    """(field number, wire type, raw bytes of the field) of a message; None if it does not parse."""
-    out = []
-    pos = 0
-    try:
-        while pos < len(data):
-            start = pos
-            tag, pos = leveldb.decode_varint(data, pos)
-            wire = tag & 7
-            if wire == 0:
-                _, pos = leveldb.decode_varint(data, pos)
-            elif wire == 1:
-                pos += 8
-            elif wire == 2:
-                length, pos = leveldb.decode_varint(data, pos)
-                pos += length
-            elif wire == 5:
-                pos += 4
-            else:
-                return None
-            if pos > len(data):
-                return None
-            out.append((tag >> 3, wire, data[start:pos]))
-    except ValueError:
-        return None
-    return out
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _with_size(meta: bytes, size: int) -> bytes | None:
     """``META:``'s value with its size (field 2) set to ``size``; None if it cannot be read."""
-    fields = _protobuf_fields(meta)
-    if fields is None or not any(n == 2 and w == 0 for n, w, _ in fields):
+    fields, complete = cs.protobuf_fields(meta)
+    if not complete or not any(n == 2 and w == 0 for n, w, _ in fields):
         return None
-    return b"".join(_varint(2 << 3) + _varint(size) if n == 2 and w == 0 else raw
-                    for n, w, raw in fields)
+    size_field = leveldb.encode_varint(2 << 3) + leveldb.encode_varint(size)
+    return b"".join(size_field if n == 2 and w == 0 else raw for n, w, raw in fields)
 
 
 class LocalStorageWriter(_Writer):

@@ -207,6 +207,16 @@ class _Corrupt(ValueError):
     """Internal: a structure is damaged; turned into LevelDBError with the file name."""
 
 
+def encode_varint(n: int) -> bytes:
+    """``n`` as a LevelDB (and protobuf) varint: 7 bits a byte, low first."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
 def _varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     result = 0
     shift = 0

@@ -87,23 +87,14 @@ _batch_header = struct.Struct("<QI")
 # --------------------------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def encode_batch(sequence: int, ops: Sequence[Op]) -> bytes:
     """A WriteBatch (``db/write_batch.cc``): sequence, count, then the puts and deletions in order."""
     out = bytearray(_batch_header.pack(sequence, len(ops)))
     for key, value in ops:
         if value is None:
-            out += bytes([_TYPE_DELETION]) + _varint(len(key)) + key
+            out += bytes([_TYPE_DELETION]) + leveldb.encode_varint(len(key)) + key
         else:
-            out += bytes([_TYPE_VALUE]) + _varint(len(key)) + key + _varint(len(value)) + value
+            out += bytes([_TYPE_VALUE]) + leveldb.encode_varint(len(key)) + key + leveldb.encode_varint(len(value)) + value
     return bytes(out)
 
 
