@@ -241,6 +241,8 @@ socket.getaddrinfo = refuse
 socket.create_connection = refuse
 import atexit
 atexit.register(lambda: attempts and sys.stderr.write(f"NETWORK ATTEMPTS: {attempts}\\n"))
+# Qt's own networking would not go through Python's sockets: it must never be loaded.
+atexit.register(lambda: "PySide6.QtNetwork" in sys.modules and sys.stderr.write("QT NETWORK\\n"))
 from privacy_inspector.cli.main import main
 code = main(sys.argv[1:])
 sys.exit(code)
@@ -260,3 +262,19 @@ def test_a_scan_makes_no_network_access(profiles, tmp_path, monkeypatch):
     assert "NETWORK ATTEMPTS" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["entries"]) == 3
+
+
+def test_the_window_makes_no_network_access(tmp_path):
+    """The desktop window on the demo, rendered and closed, with every socket refused."""
+    env = _subprocess_env()
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    shot = tmp_path / "window.png"
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK, "--demo", "--screenshot", str(shot),
+         "--data-dir", str(tmp_path / "d")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert "NETWORK ATTEMPTS" not in result.stderr and "QT NETWORK" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert shot.stat().st_size > 10_000
