@@ -7,7 +7,9 @@ keep list and settings) lives below it, folders 0700 and files 0600.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -44,3 +46,51 @@ def make_tree_private(root: Path) -> None:
             path = os.path.join(folder, name)
             if not os.path.islink(path):
                 os.chmod(path, FILE_MODE)
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` 0600 (and its folder 0700) before anything opens it,
+    so that even SQLite's first write is never readable by others."""
+    init(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE)
+    os.close(fd)
+    os.chmod(path, FILE_MODE)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (not every system can open a folder: Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_private_file(path: Path, data: bytes, *, durable_name: bool = True) -> None:
+    """Replace ``path`` by ``data``: a reader sees the old file or the new, never half.
+
+    The temporary file is created 0600 in the same folder (no rename across
+    file systems, never readable by others), flushed before the rename; with
+    ``durable_name`` the folder is flushed too, so the new name survives a
+    crash.  If anything fails the old file is untouched and the temporary
+    file removed; the OSError goes to the caller.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, FILE_MODE)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable_name:
+        sync_folder(path.parent)

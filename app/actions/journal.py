@@ -54,29 +54,9 @@ def _now() -> str:
 
 
 def _write_private(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically, 0600, flushed to disk.
-
-    ``sync_folder`` also flushes the folder, so that the new name itself
-    survives a crash; a write whose loss would be harmless skips it.
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, paths.FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if not sync_folder:
-        return
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Write ``data`` to ``path`` atomically, 0600, flushed to disk; ``sync_folder``
+    also makes the new name itself survive a crash."""
+    paths.write_private_file(path, data, durable_name=sync_folder)
 
 
 @dataclass

@@ -47,7 +47,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -238,54 +237,13 @@ def _read_bytes(path: Path, what: str) -> bytes:
     return data
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not every system can open a folder (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` so a reader sees the old file or the new, never half.
-
-    The temporary file is created 0600 (``mkstemp``) in the same folder, so the
-    rename cannot cross file systems and the contents are never readable by
-    others, even for a moment.  If anything fails the old file is untouched
-    and the temporary file is removed.
-    """
-    folder = path.parent
+    """Replace ``path`` by ``text`` atomically and privately (``paths.write_private_file``)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        paths.write_private_file(path, text.encode("utf-8"))
     except OSError as e:
-        raise _fail(path, "the keep list cannot be written", "unwritable", e) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            os.chmod(tmp, paths.FILE_MODE)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise _fail(path, "the keep list cannot be written; the previous file was left as it "
                           "was", "unwritable", e) from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_folder(folder)
 
 
 def _now() -> str:

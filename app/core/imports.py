@@ -48,7 +48,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
 import time
@@ -596,10 +595,7 @@ def _refuse_resources(data_dir: Path) -> None:
 def _open_for_writing(data_dir: Path) -> sqlite_utils.Database:
     path = db_path(data_dir)
     try:
-        paths.init(path.parent)
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, paths.FILE_MODE)
-        os.close(fd)
-        os.chmod(path, paths.FILE_MODE)
+        paths.create_private_file(path)
         conn = sqlite3.connect(str(path))
     except (OSError, sqlite3.Error) as e:
         raise ListImportError(f"{path}: cannot open the imported-knowledge database ({e})") from None

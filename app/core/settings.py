@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -301,10 +300,7 @@ def _read(path: Path) -> dict[str, str]:
 def _create(path: Path) -> None:
     """A new, empty settings database, created 0600 before sqlite ever opens it."""
     try:
-        paths.init(path.parent)
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, paths.FILE_MODE)
-        os.close(fd)
-        os.chmod(path, paths.FILE_MODE)
+        paths.create_private_file(path)
         conn = sqlite3.connect(str(path))
     except (OSError, sqlite3.Error) as e:
         raise _fail(path, "the settings file cannot be created", "unwritable", e) from None
