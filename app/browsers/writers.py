@@ -57,11 +57,12 @@ def _factories() -> list[Factory]:
     from privacy_inspector.browsers import (
         chromium_storage_write,
         cookie_writers,
+        firefox_session_write,
         firefox_storage_write,
     )
 
     return [cookie_writers.writer_for, firefox_storage_write.writer_for,
-            chromium_storage_write.writer_for]
+            firefox_session_write.writer_for, chromium_storage_write.writer_for]
 
 
 def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
