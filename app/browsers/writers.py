@@ -55,6 +55,7 @@ Factory = Callable[[Profile, str, str], "Writer | None"]
 
 def _factories() -> list[Factory]:
     from privacy_inspector.browsers import (
+        chromium_idb_write,
         chromium_storage_write,
         cookie_writers,
         firefox_session_write,
@@ -62,7 +63,8 @@ def _factories() -> list[Factory]:
     )
 
     return [cookie_writers.writer_for, firefox_storage_write.writer_for,
-            firefox_session_write.writer_for, chromium_storage_write.writer_for]
+            firefox_session_write.writer_for, chromium_storage_write.writer_for,
+            chromium_idb_write.writer_for]
 
 
 def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
