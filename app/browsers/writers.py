@@ -58,13 +58,14 @@ def _factories() -> list[Factory]:
         chromium_idb_write,
         chromium_storage_write,
         cookie_writers,
+        firefox_cache_write,
         firefox_session_write,
         firefox_storage_write,
     )
 
     return [cookie_writers.writer_for, firefox_storage_write.writer_for,
-            firefox_session_write.writer_for, chromium_storage_write.writer_for,
-            chromium_idb_write.writer_for]
+            firefox_session_write.writer_for, firefox_cache_write.writer_for,
+            chromium_storage_write.writer_for, chromium_idb_write.writer_for]
 
 
 def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
