@@ -55,6 +55,7 @@ Factory = Callable[[Profile, str, str], "Writer | None"]
 
 def _factories() -> list[Factory]:
     from privacy_inspector.browsers import (
+        chromium_cache_write,
         chromium_idb_write,
         chromium_storage_write,
         cookie_writers,
@@ -65,7 +66,8 @@ def _factories() -> list[Factory]:
 
     return [cookie_writers.writer_for, firefox_storage_write.writer_for,
             firefox_session_write.writer_for, firefox_cache_write.writer_for,
-            chromium_storage_write.writer_for, chromium_idb_write.writer_for]
+            chromium_storage_write.writer_for, chromium_idb_write.writer_for,
+            chromium_cache_write.writer_for]
 
 
 def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:

@@ -1,0 +1,313 @@
+"""Deleting Chromium Cache Storage, proven by starting the real Chromium again.
+
+A small HTTPS server (the fake site's certificate, as in
+tests/real/test_real_chromium_idb.py) serves ``/caches``: LiveOps' page opens
+its own cache (first party, ``Service Worker/CacheStorage/<hash>``) and a
+DoubleClick iframe in it opens two (partitioned under LiveOps, in a storage
+bucket ``WebStorage/<id>/CacheStorage``).  ``delete --site doubleclick.net``
+must take DoubleClick's caches out whole; a fresh start must then show the
+frame no cache and LiveOps its own, and after ``undo`` DoubleClick's caches
+again, with their entries.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sqlite3
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from privacy_inspector.browsers import chromium_cache_write, writers
+from privacy_inspector.browsers.base import ReadOptions
+from privacy_inspector.browsers.chromium_workers import read_cache_storage
+from privacy_inspector.cli import main as cli
+from privacy_inspector.platform import discovery
+from tests.harness.chromium import running_chromium
+from tests.harness.site import DOUBLECLICK, LIVEOPS, Site, TLSServer
+
+pytestmark = pytest.mark.real_browser
+
+# host -> {cache: [paths]} each document opens (mode "write").
+CACHES = {
+    LIVEOPS: {"lo-pages": ["/app/"]},
+    DOUBLECLICK: {"dc-creatives": ["/ads/banner-1", "/ads/banner-2"], "dc-state": ["/s"]},
+}
+
+_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title>
+%(frame)s<script>
+const H = window.__harness = {errors: [], report: {}, frames: {}};
+const spec = %(spec)s;
+async function work() {
+  try {
+    if (spec.idb) {
+      const open = indexedDB.open(spec.idb, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("s").put("v", 1);
+      const db = await new Promise((ok, no) => { open.onsuccess = () => ok(open.result); open.onerror = () => no(open.error); });
+      db.close();
+    }
+    if (spec.write) {
+      for (const [name, paths] of Object.entries(spec.caches)) {
+        const cache = await caches.open(name);
+        for (const p of paths) await cache.put(p, new Response("cached " + p));
+      }
+    }
+    const found = {};
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      found[name] = [];
+      for (const r of await cache.keys()) {
+        const response = await cache.match(r);
+        found[name].push([new URL(r.url).pathname, await response.text()]);
+      }
+    }
+    H.report = {caches: found};
+    if (spec.listIdb) H.report.indexedDB = (await indexedDB.databases()).map((d) => d.name).sort();
+  } catch (e) { H.errors.push(String(e)); }
+}
+const frameDone = new Promise((resolve) => {
+  if (!%(has_frame)s) return resolve();
+  window.addEventListener("message", (ev) => {
+    H.frames.ad = ev.data.report; H.errors.push(...ev.data.errors); resolve();
+  });
+});
+(async () => {
+  await work();
+  await frameDone;
+  if (parent !== window) parent.postMessage({errors: H.errors, report: H.report}, "*");
+  document.title = H.errors.length ? "done with errors" : "done";
+})();
+</script>
+"""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: TLSServer
+
+    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
+        pass
+
+    def do_GET(self):  # noqa: N802
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        port = self.server.server_address[1]
+        path, _, query = self.path.partition("?")
+        status, ctype, body = 404, "text/plain", b"not found\n"
+        if path == "/caches" and host in CACHES:
+            frame = ""
+            if host == LIVEOPS:
+                frame = f'<iframe src="https://{DOUBLECLICK}:{port}/caches?{query}"></iframe>'
+            spec = {"write": query.startswith("write"), "caches": CACHES[host],
+                    "idb": f"{host}-db" if query == "write-idb" and host == DOUBLECLICK else None,
+                    "listIdb": query.endswith("idb")}
+            page = _PAGE % {"frame": frame, "spec": json.dumps(spec),
+                            "has_frame": json.dumps(bool(frame))}
+            status, ctype, body = 200, "text/html; charset=utf-8", page.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@dataclass
+class _Pages:
+    port: int
+
+    def url(self, host: str, path: str) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+
+@pytest.fixture
+def pages(fake_site: Site) -> Iterator[_Pages]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(fake_site.certs.leaf_cert, fake_site.certs.leaf_key)
+    server = TLSServer(0, context, _Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        yield _Pages(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.fixture(autouse=True)
+def _cache_writer_registered():
+    """The writer serves Chromium's Cache Storage (registered in writers._factories)."""
+    assert chromium_cache_write.writer_for in writers._factories()
+
+
+def _seen(written, fake_site, pages: _Pages, mode: str) -> dict[str, dict]:
+    """host -> {cache: [[path, body]]} the page and its frame see, on a fresh start
+    (modes ending in ``idb``: and ``"indexedDB"`` -> the frame's database names)."""
+    with running_chromium(written.user_data_dir, [pages.url(LIVEOPS, f"/caches?{mode}")],
+                          site=fake_site) as browser:
+        (result,) = browser.results
+    seen = {LIVEOPS: result.report["caches"], DOUBLECLICK: result.frames["ad"]["caches"]}
+    if mode.endswith("idb"):
+        seen["indexedDB"] = result.frames["ad"]["indexedDB"]
+    return seen
+
+
+def _caches(profile_dir: Path) -> dict[str, tuple]:
+    """id -> (origin, partition site, name, store) of every cache."""
+    (profile,) = discovery.resolve(profile_dir)
+    options = ReadOptions()
+    entries = read_cache_storage(profile, options)
+    assert options.problems == []
+    return {e.id: (e.origin, e.partition_site, e.name, e.store) for e in entries}
+
+
+def _buckets(profile_dir: Path) -> dict[int, tuple]:
+    conn = sqlite3.connect(f"file:{profile_dir / 'WebStorage' / 'QuotaManager'}?mode=ro", uri=True)
+    try:
+        return {row[0]: row[1:] for row in conn.execute("SELECT * FROM buckets")}
+    finally:
+        conn.close()
+
+
+def _cli(capsys, *args) -> tuple[int, dict]:
+    code = cli.main(list(args))
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip().startswith("{") else {}
+
+
+def _expected() -> dict[str, dict]:
+    return {host: {name: [[p, f"cached {p}"] for p in paths] for name, paths in caches.items()}
+            for host, caches in CACHES.items()}
+
+
+def test_delete_site_caches_and_undo_seen_by_chromium(make_chromium_profile, fake_site, pages,
+                                                      data_dir, capsys):
+    written = make_chromium_profile(())
+    profile_dir = written.profile_dir
+    full = _expected()
+    assert _seen(written, fake_site, pages, "write") == full
+    caches = _caches(profile_dir)
+    dc = {i for i, c in caches.items() if DOUBLECLICK in c[0]}
+    assert sorted(caches[i][2] for i in dc) == ["dc-creatives", "dc-state"]
+    (store,) = {caches[i][3] for i in dc}
+    assert store.startswith("WebStorage/") and store.endswith("/CacheStorage/index.txt")
+    bucket = profile_dir / Path(store).parents[1]
+    assert sorted(p.name for p in bucket.iterdir()) == ["CacheStorage"]
+    rows = _buckets(profile_dir)
+    (bucket_id,) = [i for i, row in rows.items() if DOUBLECLICK in row[0]]
+    assert bucket.name == str(bucket_id)
+
+    code, doc = _cli(capsys, "delete", "--site", "doubleclick.net", "--yes", "--format", "json",
+                     "--profile", str(profile_dir), "--data-dir", str(data_dir))
+    assert code == 0, doc
+    assert doc["errors"] == [] and dc <= set(doc["deleted"]), doc
+    assert not bucket.exists()
+    assert _buckets(profile_dir) == {i: row for i, row in rows.items() if i != bucket_id}
+    assert _caches(profile_dir) == {i: c for i, c in caches.items() if i not in dc}
+
+    assert _seen(written, fake_site, pages, "read") == {LIVEOPS: full[LIVEOPS], DOUBLECLICK: {}}
+
+    code, undone = _cli(capsys, "undo", "--yes", "--format", "json", "--data-dir", str(data_dir))
+    assert code == 0, undone
+    assert undone["errors"] == [] and undone["skipped"] == [] and dc <= set(undone["restored"])
+    # Listing the caches made Chromium add a new row (a new id) for DoubleClick's
+    # storage key; the caches went into that bucket.
+    restored = _caches(profile_dir)
+    (new_id,) = [i for i, row in _buckets(profile_dir).items() if row[0] == rows[bucket_id][0]]
+    assert {restored[i][3] for i in dc} == {f"WebStorage/{new_id}/CacheStorage/index.txt"}
+    assert {i: c[:3] for i, c in restored.items()} == {i: c[:3] for i, c in caches.items()}
+    assert _seen(written, fake_site, pages, "read") == full
+    assert {i: c[:3] for i, c in _caches(profile_dir).items()} == {
+        i: c[:3] for i, c in caches.items()}
+
+
+def test_undo_before_chromium_runs_again_puts_the_bucket_and_its_row_back(
+        make_chromium_profile, fake_site, pages, data_dir, capsys):
+    written = make_chromium_profile(())
+    profile_dir = written.profile_dir
+    full = _expected()
+    assert _seen(written, fake_site, pages, "write") == full
+    caches, rows = _caches(profile_dir), _buckets(profile_dir)
+    (store,) = {c[3] for c in caches.values() if DOUBLECLICK in c[0]}
+    bucket = profile_dir / Path(store).parents[1]
+    files = {p.relative_to(bucket): (p.read_bytes(), p.stat().st_mtime_ns)
+             for p in bucket.rglob("*") if p.is_file()}
+    where = ("--format", "json", "--data-dir", str(data_dir))
+
+    code, doc = _cli(capsys, "delete", "--site", "doubleclick.net", "--yes",
+                     "--profile", str(profile_dir), *where)
+    assert code == 0 and doc["errors"] == [], doc
+    assert not bucket.exists() and len(_buckets(profile_dir)) == len(rows) - 1
+    code, undone = _cli(capsys, "undo", "--yes", *where)
+    assert code == 0 and undone["errors"] == [] and undone["skipped"] == [], undone
+    assert _buckets(profile_dir) == rows
+    assert {p.relative_to(bucket): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in bucket.rglob("*") if p.is_file()} == files
+    assert _caches(profile_dir) == caches
+    assert _seen(written, fake_site, pages, "read") == full
+
+
+def test_delete_first_party_caches_and_undo_seen_by_chromium(make_chromium_profile, fake_site,
+                                                             pages, data_dir, capsys):
+    # LiveOps' own cache lives in Service Worker/CacheStorage/<hash>; its bucket row stays.
+    written = make_chromium_profile(())
+    profile_dir = written.profile_dir
+    full = _expected()
+    assert _seen(written, fake_site, pages, "write") == full
+    caches, rows = _caches(profile_dir), _buckets(profile_dir)
+    (lo_id,) = lo = {i for i, c in caches.items() if LIVEOPS in c[0]}
+    store = caches[lo_id][3]
+    assert store.startswith("Service Worker/CacheStorage/")
+    where = ("--format", "json", "--data-dir", str(data_dir))
+
+    code, doc = _cli(capsys, "delete", "--id", lo_id, "--yes",
+                     "--profile", str(profile_dir), *where)
+    assert code == 0 and doc["errors"] == [] and set(doc["deleted"]) == lo, doc
+    assert not (profile_dir / store).parent.exists() and _buckets(profile_dir) == rows
+    assert _seen(written, fake_site, pages, "read") == {LIVEOPS: {}, DOUBLECLICK: full[DOUBLECLICK]}
+
+    code, undone = _cli(capsys, "undo", "--yes", *where)
+    assert code == 0 and undone["errors"] == [] and undone["skipped"] == [], undone
+    assert set(undone["restored"]) == lo
+    assert _seen(written, fake_site, pages, "read") == full
+    assert {i: c[:3] for i, c in _caches(profile_dir).items()} == {
+        i: c[:3] for i, c in caches.items()}
+
+
+def test_caches_and_indexed_db_of_one_bucket_deleted_and_undone_seen_by_chromium(
+        make_chromium_profile, fake_site, pages, data_dir, capsys):
+    # DoubleClick's frame keeps caches and a database in one bucket: both writers
+    # take their part; undo (in deletion order) brings both back.
+    written = make_chromium_profile(())
+    profile_dir = written.profile_dir
+    full = {**_expected(), "indexedDB": [f"{DOUBLECLICK}-db"]}
+    assert _seen(written, fake_site, pages, "write-idb") == full
+    caches, rows = _caches(profile_dir), _buckets(profile_dir)
+    dc = {i for i, c in caches.items() if DOUBLECLICK in c[0]}
+    (store,) = {caches[i][3] for i in dc}
+    bucket = profile_dir / Path(store).parents[1]
+    assert sorted(p.name for p in bucket.iterdir()) == ["CacheStorage", "IndexedDB"]
+    where = ("--format", "json", "--data-dir", str(data_dir))
+
+    code, doc = _cli(capsys, "delete", "--site", "doubleclick.net", "--yes",
+                     "--profile", str(profile_dir), *where)
+    assert code == 0 and doc["errors"] == [] and dc <= set(doc["deleted"]), doc
+    assert not (bucket / "CacheStorage").exists()
+    assert not (bucket / "IndexedDB" / "indexeddb.leveldb").exists()
+    assert _seen(written, fake_site, pages, "read-idb") == {
+        LIVEOPS: full[LIVEOPS], DOUBLECLICK: {}, "indexedDB": []}
+
+    code, undone = _cli(capsys, "undo", "--yes", *where)
+    assert code == 0 and undone["errors"] == [] and undone["skipped"] == [], undone
+    assert dc <= set(undone["restored"])
+    assert _seen(written, fake_site, pages, "read-idb") == full
+    assert {i: c[:3] for i, c in _caches(profile_dir).items()} == {
+        i: c[:3] for i, c in caches.items()}
+    assert {row[0] for row in _buckets(profile_dir).values()} == {
+        row[0] for row in rows.values()}
