@@ -249,9 +249,19 @@ def cmd_explain(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def cmd_window(args: argparse.Namespace, data_dir: Path) -> int:
-    """No sub-command: the desktop window over the same profiles and policy."""
+    """No sub-command: the desktop window over the same profiles and policy.
+
+    Where no window can open (no display, or Qt's X11 libraries missing) the
+    inventory is printed as text instead, after a line saying why, so that
+    the README's run command shows the user something everywhere.
+    """
     from privacy_inspector.gui import app as window
 
+    problem = window.display_problem()
+    if problem and args.screenshot is None:
+        print(f"privacy-inspector: no window here: {problem}. Showing the inventory as text "
+              "instead.", file=sys.stderr)
+        return cmd_scan(args, data_dir)
     notices: list[str] = []
     profiles, errors = select_profiles(args, data_dir, notices)
     _report_errors(errors)
