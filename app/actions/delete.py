@@ -27,7 +27,7 @@ from typing import Any
 from privacy_inspector.actions import journal as journals
 from privacy_inspector.actions.keep import KeepList
 from privacy_inspector.browsers.writers import WriteError, writer_for
-from privacy_inspector.core.records import Engine, Entry, Kind, Profile
+from privacy_inspector.core.records import Engine, Entry, Profile
 from privacy_inspector.platform import locks
 
 Running = Callable[[Profile], bool]
@@ -41,8 +41,6 @@ _KIND_WORDS = {"local_storage": "localStorage", "session_storage": "sessionStora
 def _unsupported(entry: Entry, profile: Profile | None) -> str:
     if profile is not None and profile.engine == Engine.SAFARI:
         return "Safari's cookies are read only: delete them in Safari's settings"
-    if entry.kind == Kind.COOKIE and entry.store.startswith(("sessionstore", "session")):
-        return "session cookies in Firefox's session files cannot be deleted by this version yet"
     return f"deleting {_KIND_WORDS.get(entry.kind, entry.kind)} is not supported by this version yet"
 
 

@@ -58,6 +58,7 @@ def _factories() -> list[Factory]:
         chromium_cache_write,
         chromium_idb_write,
         chromium_storage_write,
+        chromium_sw_write,
         cookie_writers,
         firefox_cache_write,
         firefox_session_write,
@@ -67,7 +68,7 @@ def _factories() -> list[Factory]:
     return [cookie_writers.writer_for, firefox_storage_write.writer_for,
             firefox_session_write.writer_for, firefox_cache_write.writer_for,
             chromium_storage_write.writer_for, chromium_idb_write.writer_for,
-            chromium_cache_write.writer_for]
+            chromium_cache_write.writer_for, chromium_sw_write.writer_for]
 
 
 def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
