@@ -49,6 +49,7 @@ import errno
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -349,12 +350,17 @@ class IndexedDBWriter:
 
     def _move_into(self, target: Path, sources: list[Path], ids: list[str]
                    ) -> tuple[list[str], list[tuple[str, str]]]:
-        """Move ``sources`` into the folder ``target`` (made, 0700 as Chromium makes
-        its folders, where it is missing)."""
+        """Move ``sources`` into the folder ``target``, made where it is missing with
+        the mode of the folder they were saved from (as Chromium made it)."""
+        try:
+            mode = stat.S_IMODE(sources[0].parent.stat().st_mode) if sources else 0o700
+        except OSError:
+            mode = 0o700
         made: list[Path] = []
         for folder in (target.parent, target):
             if not folder.exists():
-                folder.mkdir(mode=0o700)
+                folder.mkdir(mode=mode)
+                os.chmod(folder, mode)  # whatever the umask
                 made.append(folder)
         try:
             _move_all([(p, target / p.name) for p in sources], self.store)
