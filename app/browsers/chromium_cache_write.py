@@ -42,13 +42,13 @@ from privacy_inspector.browsers import chromium_workers as workers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.browsers.chromium_files import build_entries_from_rows
 from privacy_inspector.browsers.chromium_idb_write import (
+    BucketStore,
     _cell_bytes,
     _is_real_dir,
     _quota_transaction,
 )
 from privacy_inspector.browsers.firefox_storage_write import (
     _columns,
-    _full_rows,
     _insert,
     _move,
     _move_all,
@@ -86,10 +86,11 @@ def writer_for(profile: Profile, kind: str, store: str) -> Writer | None:
     return None
 
 
-class CacheStorageWriter:
+class CacheStorageWriter(BucketStore):
     """Every cache of one Cache Storage folder (an origin's, or a bucket's), whole."""
 
     name = "chromium-cache-storage"
+    payload_format, payload_version = FORMAT, VERSION
 
     def __init__(self, profile: Profile, store: str, bucket_id: int | None) -> None:
         self.profile = profile
@@ -97,6 +98,9 @@ class CacheStorageWriter:
         self.bucket_id = bucket_id
         self.folder = (profile.path / store).parent
         self.quota = idb.quota_location(profile)
+
+    def _bucket_folder(self) -> Path:
+        return self.folder.parent
 
     # ---- reading -----------------------------------------------------------
 
@@ -148,14 +152,6 @@ class CacheStorageWriter:
         _move_all([(self.folder, journal.files() / self.folder.name)], self.store)
         return chosen
 
-    def _bucket_of_store(self) -> dict[str, str]:
-        if self.bucket_id is None:
-            return {}
-        bucket = idb._Buckets(self.profile).get(self.bucket_id)
-        if bucket is None:
-            return {}
-        return {"bucket_key": bucket.raw_key, "bucket_name": bucket.name}
-
     def _saved_row(self) -> dict[str, Any]:
         """The bucket's row (columns and typed cells), kept so that restore can make
         the bucket again if another writer of the same deletion (IndexedDB) took
@@ -168,46 +164,6 @@ class CacheStorageWriter:
         if found is None:
             return {}
         return {"columns": found[0], "row": found[1]}
-
-    def _bucket_row(self, conn: Any) -> tuple[list[str], list[Any]] | None:
-        """(columns, the bucket's typed row), or None if the quota database has none."""
-        tables = {r[0].decode() for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "buckets" not in tables:
-            return None
-        columns = _columns(conn, "buckets")
-        if not {"id", "storage_key", "name"} <= set(columns):
-            raise WriteError(f"{self.quota} has a buckets table this app does not know; "
-                             "nothing was changed")
-        rows = _full_rows(conn, "buckets", columns, [self.bucket_id])
-        return (columns, rows[0]) if rows else None
-
-    def _delete_bucket(self, quota: Path, ids: list[str], journal: StoreJournal) -> bool:
-        """The whole bucket: its row (saved first) and its folder, in one transaction
-        committed once the folder has moved.  False (nothing done) if it has no row."""
-        bucket = self.folder.parent
-        target = journal.files() / bucket.name
-        moved = False
-        try:
-            with _quota_transaction(quota, self.quota) as conn:
-                found = self._bucket_row(conn)
-                if found is None:
-                    return False
-                columns, row = found
-                journal.save({"format": FORMAT, "version": VERSION, "mode": BUCKET, "ids": ids,
-                              "bucket": bucket.name, "columns": columns, "row": row})
-                cursor = conn.execute("DELETE FROM buckets WHERE id = ?", (self.bucket_id,))
-                if cursor.rowcount != 1:
-                    raise WriteError(f"{self.quota}: the row of bucket {self.bucket_id} could "
-                                     "not be deleted; nothing was changed")
-                _move_all([(bucket, target)], self.store)
-                moved = True
-        except BaseException:
-            if moved:
-                with contextlib.suppress(OSError):
-                    _move(target, bucket)
-            raise
-        return True
 
     # ---- restoring ---------------------------------------------------------
 

@@ -181,10 +181,83 @@ def _is_real_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-class IndexedDBWriter:
+class BucketStore:
+    """What the IndexedDB and Cache Storage writers share: a store that may live
+    in a storage bucket, whose folder and QuotaManager row go together when the
+    bucket holds nothing else (``QuotaDatabase::DeleteBucketData``).
+
+    A subclass sets ``profile``, ``store``, ``bucket_id``, ``quota``, its
+    payload's format and version, and says where its bucket folder is.
+    """
+
+    profile: Profile
+    store: str
+    bucket_id: int | None
+    quota: str
+    payload_format: str
+    payload_version: int
+
+    def _bucket_folder(self) -> Path:
+        raise NotImplementedError
+
+    def _bucket_row(self, conn: sqlite3.Connection) -> tuple[list[str], list[Any]] | None:
+        """(columns, the bucket's row, typed) in the quota database, or None if it has none."""
+        if "buckets" not in {r[0].decode() for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}:
+            return None
+        columns = _columns(conn, "buckets")
+        if not {"id", "storage_key", "name"} <= set(columns):
+            raise WriteError(f"{self.quota} has a buckets table this app does not know; "
+                             "nothing was changed")
+        rows = _full_rows(conn, "buckets", columns, [self.bucket_id])
+        return (columns, rows[0]) if rows else None
+
+    def _bucket_of_store(self) -> dict[str, str]:
+        """The storage key and name of the bucket's row now (none: legacy folder, or no row)."""
+        if self.bucket_id is None:
+            return {}
+        bucket = idb._Buckets(self.profile).get(self.bucket_id)
+        if bucket is None:
+            return {}
+        return {"bucket_key": bucket.raw_key, "bucket_name": bucket.name}
+
+    def _delete_bucket(self, quota: Path, ids: list[str], journal: StoreJournal) -> bool:
+        """The whole bucket: its row and its folder, as Chromium deletes a bucket.
+
+        The row is saved, then deleted in a transaction that commits only once
+        the folder has moved into the journal; if the commit fails, the folder
+        moves back.  False (nothing done) if the quota database has no row for it.
+        """
+        bucket = self._bucket_folder()
+        target = journal.files() / bucket.name
+        moved = False
+        try:
+            with _quota_transaction(quota, self.quota) as conn:
+                found = self._bucket_row(conn)
+                if found is None:
+                    return False
+                columns, row = found
+                journal.save({"format": self.payload_format, "version": self.payload_version, "mode": BUCKET, "ids": ids,
+                              "bucket": bucket.name, "columns": columns, "row": row})
+                cursor = conn.execute("DELETE FROM buckets WHERE id = ?", (self.bucket_id,))
+                if cursor.rowcount != 1:
+                    raise WriteError(f"{self.quota}: the row of bucket {self.bucket_id} could "
+                                     "not be deleted; nothing was changed")
+                _move_all([(bucket, target)], self.store)
+                moved = True
+        except BaseException:
+            if moved:
+                with contextlib.suppress(OSError):
+                    _move(target, bucket)
+            raise
+        return True
+
+
+class IndexedDBWriter(BucketStore):
     """Every database of one IndexedDB LevelDB (an origin's, or a bucket's), whole."""
 
     name = "chromium-indexed-db"
+    payload_format, payload_version = FORMAT, VERSION
 
     def __init__(self, profile: Profile, store: str, bucket_id: int | None) -> None:
         self.profile = profile
@@ -193,6 +266,9 @@ class IndexedDBWriter:
         self.folder = profile.path / store
         self.blobs = _blob_folder(self.folder)
         self.quota = idb.quota_location(profile)
+
+    def _bucket_folder(self) -> Path:
+        return self.folder.parent.parent
 
     # ---- reading -----------------------------------------------------------
 
@@ -209,18 +285,6 @@ class IndexedDBWriter:
         if options.problems:
             raise WriteError(f"{options.problems[0][1]}; nothing was changed")
         return build_entries_from_rows(self.profile, Kind.INDEXED_DB, rows)
-
-    def _bucket_row(self, conn: sqlite3.Connection) -> tuple[list[str], list[Any]] | None:
-        """(columns, the bucket's row, typed) in the quota database, or None if it has none."""
-        if "buckets" not in {r[0].decode() for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}:
-            return None
-        columns = _columns(conn, "buckets")
-        if not {"id", "storage_key", "name"} <= set(columns):
-            raise WriteError(f"{self.quota} has a buckets table this app does not know; "
-                             "nothing was changed")
-        rows = _full_rows(conn, "buckets", columns, [self.bucket_id])
-        return (columns, rows[0]) if rows else None
 
     def _bucket_whole(self) -> bool:
         """Whether the bucket folder holds this IndexedDB and nothing else."""
@@ -269,46 +333,6 @@ class IndexedDBWriter:
         files = journal.files()
         _move_all([(n, files / n.name) for n in names], self.store)
         return chosen
-
-    def _bucket_of_store(self) -> dict[str, str]:
-        """The storage key and name of the bucket's row now (none: legacy folder, or no row)."""
-        if self.bucket_id is None:
-            return {}
-        bucket = idb._Buckets(self.profile).get(self.bucket_id)
-        if bucket is None:
-            return {}
-        return {"bucket_key": bucket.raw_key, "bucket_name": bucket.name}
-
-    def _delete_bucket(self, quota: Path, ids: list[str], journal: StoreJournal) -> bool:
-        """The whole bucket: its row and its folder, as Chromium deletes a bucket.
-
-        The row is saved, then deleted in a transaction that commits only once
-        the folder has moved into the journal; if the commit fails, the folder
-        moves back.  False (nothing done) if the quota database has no row for it.
-        """
-        bucket = self.folder.parent.parent
-        target = journal.files() / bucket.name
-        moved = False
-        try:
-            with _quota_transaction(quota, self.quota) as conn:
-                found = self._bucket_row(conn)
-                if found is None:
-                    return False
-                columns, row = found
-                journal.save({"format": FORMAT, "version": VERSION, "mode": BUCKET, "ids": ids,
-                              "bucket": bucket.name, "columns": columns, "row": row})
-                cursor = conn.execute("DELETE FROM buckets WHERE id = ?", (self.bucket_id,))
-                if cursor.rowcount != 1:
-                    raise WriteError(f"{self.quota}: the row of bucket {self.bucket_id} could "
-                                     "not be deleted; nothing was changed")
-                _move_all([(bucket, target)], self.store)
-                moved = True
-        except BaseException:
-            if moved:
-                with contextlib.suppress(OSError):
-                    _move(target, bucket)
-            raise
-        return True
 
     # ---- restoring ---------------------------------------------------------
 

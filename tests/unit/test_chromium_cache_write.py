@@ -22,6 +22,7 @@ import pytest
 
 from privacy_inspector.actions import journal as journals
 from privacy_inspector.browsers import chromium_cache_write as ccw
+from privacy_inspector.browsers import chromium_idb_write as ciw
 from privacy_inspector.browsers import chromium_workers as workers
 from privacy_inspector.browsers import firefox_storage_write as fsw
 from privacy_inspector.browsers import writers
@@ -371,7 +372,8 @@ def test_a_move_that_fails_leaves_the_row_and_the_folder(demo, tmp_path, monkeyp
 
 def test_a_commit_that_fails_puts_the_folder_back(demo, tmp_path, monkeypatch):
     before, rows = _unchanged(demo), _rows(demo)
-    move_all = ccw._move_all
+    # The bucket's folder and row go together in the writers' shared BucketStore.
+    move_all = ciw._move_all
     reader = sqlite3.connect(demo.path / QUOTA, isolation_level=None)
 
     def move_then_hold(pairs, what):
@@ -380,7 +382,7 @@ def test_a_commit_that_fails_puts_the_folder_back(demo, tmp_path, monkeypatch):
         # Another program reads the quota database: the commit cannot take its lock.
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM buckets").fetchone()
-    monkeypatch.setattr(ccw, "_move_all", move_then_hold)
+    monkeypatch.setattr(ciw, "_move_all", move_then_hold)
     try:
         with pytest.raises(WriteError, match="could not be changed .*locked"):
             _delete(demo, DC_STORE, _journal(tmp_path))
