@@ -50,7 +50,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,9 +64,8 @@ from privacy_inspector.browsers.firefox_storage_write import (
     _insert,
     _move,
     _move_all,
-    _uri,
 )
-from privacy_inspector.browsers.sqlitewrite import WriteError
+from privacy_inspector.browsers.sqlitewrite import WriteError, transaction
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError
 
 if TYPE_CHECKING:
@@ -139,42 +138,12 @@ def _check_unlocked(folder: Path, what: str) -> None:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def _quota_transaction(path: Path, what: str) -> Iterator[sqlite3.Connection]:
-    """One ``BEGIN IMMEDIATE`` transaction on the quota database, committed when
-    the block ends, rolled back with WriteError if anything in it fails.
-
-    Its rollback journal is truncated, not deleted, as Chromium's ``sql::Database``
-    keeps it (``PRAGMA journal_mode=TRUNCATE``), so the empty
-    ``QuotaManager-journal`` Chromium leaves stays.  Text comes back as bytes.
-    """
-    try:
-        conn = sqlite3.connect(_uri(path, "rw"), uri=True, timeout=2, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise WriteError(f"{what} cannot be opened for writing ({exc}); nothing was changed"
-                         ) from exc
-    conn.text_factory = bytes
-    try:
-        try:
-            conn.execute("PRAGMA journal_mode=TRUNCATE")
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise WriteError(f"{what} is locked by another program (is Chromium running?): "
-                                 f"{exc}; nothing was changed") from exc
-            raise WriteError(f"{what} cannot be changed ({exc}); nothing was changed") from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise WriteError(f"{what} could not be changed ({exc}); it was left as it was"
-                                 ) from exc
-            raise
-    finally:
-        conn.close()
+def _quota_transaction(path: Path, what: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    """``sqlitewrite.transaction`` on the quota database, text as bytes, its
+    rollback journal truncated rather than deleted as Chromium's
+    ``sql::Database`` keeps it (the empty ``QuotaManager-journal`` stays)."""
+    return transaction(path, what, browser="Chromium", text_as_bytes=True,
+                       journal_mode="TRUNCATE")
 
 
 def _is_real_dir(path: Path) -> bool:

@@ -9,11 +9,12 @@ says why.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from privacy_inspector.browsers import sqlitewrite
+from privacy_inspector.browsers import sqlitecopy, sqlitewrite
 from privacy_inspector.browsers.firefox import parse_origin_attributes
 from privacy_inspector.core.ids import IdMaker
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile
@@ -45,10 +46,7 @@ class ChromiumCookieWriter:
         self.id_of = lambda row: make(row[0] or None, None, row[1].lower(), row[2], row[3])
 
     def _id_sql(self, path: Path) -> list[str]:
-        import sqlite3
-        import urllib.parse
-
-        with sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(sqlitecopy.file_uri(path) + "?mode=ro", uri=True) as conn:
             present = {r[1] for r in conn.execute("PRAGMA table_info(cookies)")}
         conn.close()
         return [c if c in present else "''" for c in self.id_columns]

@@ -363,20 +363,7 @@ def in_place_uri(path: str) -> str | None:
         return None
     if os.path.lexists(path + "-wal") or os.path.lexists(path + "-journal"):
         return None
-    return _file_uri(path) + "?mode=ro"
-
-
-def _file_uri(path: str) -> str:
-    """An SQLite ``file:`` URI for ``path``.
-
-    SQLite ends the path at ``?`` or ``#`` and decodes ``%HH``, and nothing
-    else needs escaping (pathlib's ``as_uri`` escapes everything and costs a
-    tenth of a 5,000-origin scan).
-    """
-    path = os.path.abspath(path)
-    if os.sep == "\\":
-        path = "/" + path.replace("\\", "/")  # file:///C:/...
-    return "file://" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return sqlitecopy.file_uri(path) + "?mode=ro"
 
 
 def read_sqlite(path: str, read: Callable[[sqlite3.Connection, str], T]) -> T:

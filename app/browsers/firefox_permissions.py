@@ -28,14 +28,13 @@ import os
 import sqlite3
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from privacy_inspector.browsers import sqlitecopy
-from privacy_inspector.browsers.sqlitewrite import WriteError
+from privacy_inspector.browsers.sqlitewrite import WriteError, transaction
 
 __all__ = ["FILE", "MODES", "CookieRule", "read_cookie_rules", "write_cookie_rules"]
 
@@ -189,53 +188,27 @@ def write_cookie_rules(profile: Any, domain: str, mode: str, *, remove: bool = F
     suffix = "" if port is None else f":{port}"
     origins = (f"http://{domain}{suffix}", f"https://{domain}{suffix}")
     now_ms = int(time.time() * 1000)
-    try:
-        conn = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=rw", uri=True, timeout=2,
-                               isolation_level=None)
-    except sqlite3.Error as exc:
-        raise WriteError(f"{path.name} cannot be opened for writing ({exc})") from exc
-    try:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise WriteError(f"{path.name} is locked by another program (is Firefox "
-                             f"running?): {exc}") from exc
-        try:
-            present = {r[1] for r in conn.execute("PRAGMA table_info(moz_perms)")}
-            if not set(_COLUMNS) <= present:
-                raise WriteError(f"{path.name} has an unknown layout (moz_perms lacks "
-                                 f"{', '.join(sorted(set(_COLUMNS) - present))})")
-            cols = ", ".join(_COLUMNS)
-            before = [dict(zip(_COLUMNS, row, strict=True)) for row in conn.execute(
-                f"SELECT {cols} FROM moz_perms WHERE type = ? AND origin IN (?, ?) ORDER BY id",
-                (TYPE, *origins))]
-            if remove:
-                conn.execute("DELETE FROM moz_perms WHERE type = ? AND origin IN (?, ?)",
-                             (TYPE, *origins))
-            else:
-                for origin in origins:
-                    cur = conn.execute(
-                        "UPDATE moz_perms SET permission = ?, expireType = ?, expireTime = 0, "
-                        "modificationTime = ? WHERE type = ? AND origin = ?",
-                        (MODES[mode], _EXPIRE_NEVER, now_ms, TYPE, origin))
-                    if cur.rowcount == 0:
-                        conn.execute(
-                            "INSERT INTO moz_perms (origin, type, permission, expireType, "
-                            "expireTime, modificationTime) VALUES (?, ?, ?, ?, 0, ?)",
-                            (origin, TYPE, MODES[mode], _EXPIRE_NEVER, now_ms))
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise WriteError(f"{path.name} could not be changed ({exc}); it was left as "
-                                 "it was") from exc
-            raise
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.Error as exc:  # e.g. "file is not a database" before any change
-        raise WriteError(f"{path.name} could not be changed ({exc}); it was left as it "
-                         "was") from exc
-    finally:
-        conn.close()
+    with transaction(path, path.name, browser="Firefox") as conn:
+        present = {r[1] for r in conn.execute("PRAGMA table_info(moz_perms)")}
+        if not set(_COLUMNS) <= present:
+            raise WriteError(f"{path.name} has an unknown layout (moz_perms lacks "
+                             f"{', '.join(sorted(set(_COLUMNS) - present))})")
+        cols = ", ".join(_COLUMNS)
+        before = [dict(zip(_COLUMNS, row, strict=True)) for row in conn.execute(
+            f"SELECT {cols} FROM moz_perms WHERE type = ? AND origin IN (?, ?) ORDER BY id",
+            (TYPE, *origins))]
+        if remove:
+            conn.execute("DELETE FROM moz_perms WHERE type = ? AND origin IN (?, ?)",
+                         (TYPE, *origins))
+        else:
+            for origin in origins:
+                cur = conn.execute(
+                    "UPDATE moz_perms SET permission = ?, expireType = ?, expireTime = 0, "
+                    "modificationTime = ? WHERE type = ? AND origin = ?",
+                    (MODES[mode], _EXPIRE_NEVER, now_ms, TYPE, origin))
+                if cur.rowcount == 0:
+                    conn.execute(
+                        "INSERT INTO moz_perms (origin, type, permission, expireType, "
+                        "expireTime, modificationTime) VALUES (?, ?, ?, ?, 0, ?)",
+                        (origin, TYPE, MODES[mode], _EXPIRE_NEVER, now_ms))
     return before

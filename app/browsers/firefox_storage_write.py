@@ -62,7 +62,7 @@ import secrets
 import shutil
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +74,7 @@ from privacy_inspector.browsers.firefox_origins import (
     parse_origin_key,
     read_sqlite,
 )
-from privacy_inspector.browsers.writers import WriteError
+from privacy_inspector.browsers.sqlitewrite import WriteError, transaction
 from privacy_inspector.core.ids import IdMaker
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError
 
@@ -98,7 +98,6 @@ _LS_STORE = re.compile(r"storage/([^/]+)/([^/]+)/ls/data\.sqlite\Z")
 _IDB_STORE = re.compile(r"storage/([^/]+)/([^/]+)/idb/([^/]+\.sqlite)\Z")
 # What one IndexedDB database is on disk, after ``<name>.sqlite``.
 _IDB_SUFFIXES = ("-wal", "-shm", "-journal")
-_BUSY_SECONDS = 2
 _BATCH = 500
 
 
@@ -138,56 +137,10 @@ def _client_store(pattern: re.Pattern[str], store: str) -> tuple[str, OriginFold
 # --------------------------------------------------------------------------
 
 
-def _uri(path: Path, mode: str) -> str:
-    """An SQLite URI for ``path``: origin folders hold ``%`` (``%28https...``),
-    which a URI would decode, and SQLite ends the path at ``?`` or ``#``."""
-    text = os.path.abspath(path)
-    if os.sep == "\\":
-        text = "/" + text.replace("\\", "/")
-    text = text.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    return f"file://{text}?mode={mode}"
-
-
-@contextlib.contextmanager
-def _transaction(path: Path, what: str) -> Iterator[sqlite3.Connection]:
-    """One ``BEGIN IMMEDIATE`` transaction on an existing database, committed
-    when the block ends; rolled back, with WriteError, if anything fails.
-
-    Text comes back as bytes (keys are matched and saved byte for byte).
-    ``what`` names the store in messages.
-    """
-    if not path.is_file():
-        raise WriteError(f"{what} is gone; nothing was changed")
-    try:
-        conn = sqlite3.connect(_uri(path, "rw"), uri=True, timeout=_BUSY_SECONDS,
-                               isolation_level=None)
-    except sqlite3.Error as exc:
-        raise WriteError(f"{what} cannot be opened for writing ({exc}); nothing was changed") from exc
-    conn.text_factory = bytes
-    try:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise WriteError(f"{what} is locked by another program (is Firefox running?): "
-                                 f"{exc}; nothing was changed") from exc
-            raise WriteError(f"{what} cannot be changed ({exc}); nothing was changed") from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise WriteError(f"{what} could not be changed ({exc}); it was left as it was") from exc
-            if isinstance(exc, OSError):
-                raise WriteError(f"{what} could not be changed ({exc.strerror or type(exc).__name__}); "
-                                 "it was left as it was") from exc
-            raise
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+def _transaction(path: Path, what: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    """``sqlitewrite.transaction`` for Firefox's stores: text comes back as bytes
+    (keys are matched and saved byte for byte)."""
+    return transaction(path, what, browser="Firefox", text_as_bytes=True)
 
 
 def invalidate_quota_cache(profile_path: Path) -> None:

@@ -174,3 +174,16 @@ def fetch_all(conn: sqlite3.Connection, query: str, path: Path) -> list[tuple]:
             return conn.execute(query).fetchall()
     except sqlite3.Error as exc:
         raise ReadError(_describe(path, exc)) from exc
+
+
+def file_uri(path: str | os.PathLike[str]) -> str:
+    """An SQLite ``file:`` URI for ``path``.
+
+    SQLite ends the path at ``?`` or ``#`` and decodes ``%HH``, and nothing
+    else needs escaping (pathlib's ``as_uri`` escapes everything and costs a
+    tenth of a 5,000-origin scan).
+    """
+    path = os.path.abspath(path)
+    if os.sep == "\\":
+        path = "/" + path.replace("\\", "/")  # file:///C:/...
+    return "file://" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")

@@ -17,10 +17,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import sqlite3
-import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from privacy_inspector.browsers import sqlitecopy
 
 # id_of(row of the id columns) -> entry id
 IdOf = Callable[[tuple[Any, ...]], str]
@@ -40,37 +41,67 @@ def decode_value(value: Any) -> Any:
     return value
 
 
+# How long a write waits for another connection's lock before giving up.
+BUSY_SECONDS = 2
+
+
 class WriteError(Exception):
     """A store could not be changed; nothing in it was changed."""
 
 
 @contextlib.contextmanager
-def _writing(path: Path) -> Iterator[sqlite3.Connection]:
+def transaction(
+    path: Path,
+    what: str,
+    *,
+    browser: str = "the browser",
+    text_as_bytes: bool = False,
+    journal_mode: str | None = None,
+) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` transaction on an existing database of a browser,
+    committed when the block ends; on any failure rolled back, and WriteError
+    (``what`` names the store) saying that nothing was changed.
+
+    After the commit a ``TRUNCATE`` checkpoint folds a WAL file back, as SQLite
+    does when its last connection closes (a no-op for a rollback journal).
+    ``text_as_bytes`` returns text as bytes, for writers that match and save
+    keys byte for byte; ``journal_mode`` keeps a browser's own choice (Chromium
+    truncates its rollback journals rather than deleting them).
+    """
     if not path.is_file():
-        raise WriteError(f"{path.name} is gone")
+        raise WriteError(f"{what} is gone; nothing was changed")
     try:
-        uri = f"file:{urllib.parse.quote(str(path))}?mode=rw"
-        conn = sqlite3.connect(uri, uri=True, timeout=2, isolation_level=None)
+        conn = sqlite3.connect(sqlitecopy.file_uri(path) + "?mode=rw", uri=True,
+                               timeout=BUSY_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
-        raise WriteError(f"{path.name} cannot be opened for writing ({exc})") from exc
+        raise WriteError(f"{what} cannot be opened for writing ({exc}); nothing was changed"
+                         ) from exc
+    if text_as_bytes:
+        conn.text_factory = bytes
     try:
         try:
+            if journal_mode is not None:
+                conn.execute(f"PRAGMA journal_mode={journal_mode}")
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise WriteError(f"{path.name} is locked by another program (is the browser "
-                             f"running?): {exc}") from exc
+        except sqlite3.Error as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise WriteError(f"{what} is locked by another program (is {browser} running?): "
+                                 f"{exc}; nothing was changed") from exc
+            raise WriteError(f"{what} cannot be changed ({exc}); nothing was changed") from exc
         try:
             yield conn
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-        try:
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            raise WriteError(f"{path.name}: the change could not be committed ({exc})") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise WriteError(f"{what} could not be changed ({exc}); it was left as it was"
+                                 ) from exc
+            if isinstance(exc, OSError):
+                raise WriteError(f"{what} could not be changed "
+                                 f"({exc.strerror or type(exc).__name__}); it was left as it was"
+                                 ) from exc
+            raise
         with contextlib.suppress(sqlite3.Error):
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -103,26 +134,23 @@ def delete_rows(
     them); ``save`` gets the complete rows first and must have them on disk
     when it returns.
     """
-    try:
-        with _writing(path) as conn:
-            found = _rowids_by_id(conn, table, id_sql, id_of)
-            chosen = {i: found[i] for i in ids if i in found}
-            rowids = [r for rows in chosen.values() for r in rows]
-            columns = _columns(conn, table)
-            rows: list[list[Any]] = []
-            for start in range(0, len(rowids), BATCH):
-                batch = rowids[start:start + BATCH]
-                marks = ",".join("?" * len(batch))
-                cursor = conn.execute(f'SELECT * FROM "{table}" WHERE rowid IN ({marks})', batch)
-                rows += [[encode_value(v) for v in row] for row in cursor]
-            save({"table": table, "columns": columns, "rows": rows, "ids": sorted(chosen)})
-            for start in range(0, len(rowids), BATCH):
-                batch = rowids[start:start + BATCH]
-                marks = ",".join("?" * len(batch))
-                conn.execute(f'DELETE FROM "{table}" WHERE rowid IN ({marks})', batch)
-            return sorted(chosen)
-    except sqlite3.DatabaseError as exc:
-        raise WriteError(f"{path.name} could not be changed ({exc}); it was left as it was") from exc
+    with transaction(path, path.name) as conn:
+        found = _rowids_by_id(conn, table, id_sql, id_of)
+        chosen = {i: found[i] for i in ids if i in found}
+        rowids = [r for rows in chosen.values() for r in rows]
+        columns = _columns(conn, table)
+        rows: list[list[Any]] = []
+        for start in range(0, len(rowids), BATCH):
+            batch = rowids[start:start + BATCH]
+            marks = ",".join("?" * len(batch))
+            cursor = conn.execute(f'SELECT * FROM "{table}" WHERE rowid IN ({marks})', batch)
+            rows += [[encode_value(v) for v in row] for row in cursor]
+        save({"table": table, "columns": columns, "rows": rows, "ids": sorted(chosen)})
+        for start in range(0, len(rowids), BATCH):
+            batch = rowids[start:start + BATCH]
+            marks = ",".join("?" * len(batch))
+            conn.execute(f'DELETE FROM "{table}" WHERE rowid IN ({marks})', batch)
+        return sorted(chosen)
 
 
 def restore_rows(
@@ -146,34 +174,31 @@ def restore_rows(
     columns: list[str] = payload["columns"]
     restored: list[str] = []
     skipped: list[tuple[str, str]] = []
-    try:
-        with _writing(path) as conn:
-            current = _columns(conn, table)
-            missing = [c for c in columns if c not in current]
-            if missing:
-                raise WriteError(f"{path.name} no longer has the columns {', '.join(missing)} "
-                                 "(the browser changed its schema); nothing was restored")
-            present = _rowids_by_id(conn, table, id_sql, id_of)
-            positions = [columns.index(c) if c in columns else None for c in id_columns]
-            for raw in payload["rows"]:
-                row = [decode_value(v) for v in raw]
-                entry_id = id_of(tuple("" if p is None else row[p] for p in positions))
-                if entry_id in present:
-                    skipped.append((entry_id, "set again since the deletion; left as it is now"))
-                    continue
-                names, values = list(columns), row
-                if drop_if_taken and drop_if_taken in names:
-                    key = values[names.index(drop_if_taken)]
-                    taken = conn.execute(f'SELECT 1 FROM "{table}" WHERE "{drop_if_taken}" = ?',
-                                         (key,)).fetchone()
-                    if taken:
-                        at = names.index(drop_if_taken)
-                        names = names[:at] + names[at + 1:]
-                        values = values[:at] + values[at + 1:]
-                quoted = ", ".join(f'"{n}"' for n in names)
-                marks = ", ".join("?" * len(names))
-                conn.execute(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', values)
-                restored.append(entry_id)
-    except sqlite3.DatabaseError as exc:
-        raise WriteError(f"{path.name} could not be restored ({exc}); it was left as it was") from exc
+    with transaction(path, path.name) as conn:
+        current = _columns(conn, table)
+        missing = [c for c in columns if c not in current]
+        if missing:
+            raise WriteError(f"{path.name} no longer has the columns {', '.join(missing)} "
+                             "(the browser changed its schema); nothing was restored")
+        present = _rowids_by_id(conn, table, id_sql, id_of)
+        positions = [columns.index(c) if c in columns else None for c in id_columns]
+        for raw in payload["rows"]:
+            row = [decode_value(v) for v in raw]
+            entry_id = id_of(tuple("" if p is None else row[p] for p in positions))
+            if entry_id in present:
+                skipped.append((entry_id, "set again since the deletion; left as it is now"))
+                continue
+            names, values = list(columns), row
+            if drop_if_taken and drop_if_taken in names:
+                key = values[names.index(drop_if_taken)]
+                taken = conn.execute(f'SELECT 1 FROM "{table}" WHERE "{drop_if_taken}" = ?',
+                                     (key,)).fetchone()
+                if taken:
+                    at = names.index(drop_if_taken)
+                    names = names[:at] + names[at + 1:]
+                    values = values[:at] + values[at + 1:]
+            quoted = ", ".join(f'"{n}"' for n in names)
+            marks = ", ".join("?" * len(names))
+            conn.execute(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', values)
+            restored.append(entry_id)
     return restored, skipped
