@@ -72,18 +72,24 @@ def sync_folder(folder: Path) -> None:
 
 
 def write_private_file(path: Path, data: bytes, *, durable_name: bool = True) -> None:
+    """Replace one of the app's own files by ``data``, atomically and 0600."""
+    write_file_atomically(path, data, FILE_MODE, durable_name=durable_name)
+
+
+def write_file_atomically(path: Path, data: bytes, mode: int, *, durable_name: bool = True) -> None:
     """Replace ``path`` by ``data``: a reader sees the old file or the new, never half.
 
     The temporary file is created 0600 in the same folder (no rename across
-    file systems, never readable by others), flushed before the rename; with
-    ``durable_name`` the folder is flushed too, so the new name survives a
-    crash.  If anything fails the old file is untouched and the temporary
-    file removed; the OSError goes to the caller.
+    file systems, never readable by others), given ``mode`` and flushed
+    before the rename; with ``durable_name`` the folder is flushed too, so the
+    new name survives a crash.  If anything fails the old file is untouched
+    and the temporary file removed; the OSError goes to the caller.  The app's
+    own files and the browser files its writers rewrite both go through here.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, FILE_MODE)
+            os.chmod(tmp, mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

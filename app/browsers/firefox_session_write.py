@@ -40,16 +40,14 @@ saying so, an item the file holds again and one whose tab is gone.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from privacy_inspector import paths
 from privacy_inspector.browsers import mozlz4
 from privacy_inspector.browsers.firefox import (
     SESSION_FILES,
@@ -206,24 +204,7 @@ def _sha256(data: bytes) -> str:
 def _write_atomically(path: Path, data: bytes, mode: int) -> None:
     """Replace ``path`` with ``data``: a temporary file beside it, flushed,
     renamed over it, the folder flushed; permissions ``mode``."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # not every platform can open a folder
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    paths.write_file_atomically(path, data, mode)
 
 
 def _insert_at(mapping: dict[str, Any], key: str, value: Any, position: int) -> None:

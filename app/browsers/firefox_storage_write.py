@@ -58,7 +58,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import shutil
 import sqlite3
 import struct
@@ -66,6 +65,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from privacy_inspector import paths
 from privacy_inspector.browsers.firefox import parse_origin_attributes
 from privacy_inspector.browsers.firefox_origins import (
     OriginFolder,
@@ -230,19 +230,9 @@ def _text(value: Any) -> str:
 
 
 def _write_file(path: Path, data: bytes, mode: int) -> None:
-    """Replace ``path`` with ``data`` atomically, flushed, with permissions ``mode``."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Replace ``path`` with ``data`` atomically, flushed, with permissions ``mode``
+    (the folder itself is not flushed: a lost rename leaves the old file)."""
+    paths.write_file_atomically(path, data, mode, durable_name=False)
 
 
 # --------------------------------------------------------------------------

@@ -484,7 +484,7 @@ def test_a_failed_write_leaves_the_file_as_it_was(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         real_replace(source, target)
 
-    monkeypatch.setattr(fsw.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)  # every writer replaces through os
     with pytest.raises(WriteError, match="left as it was"):
         fsw.writer_for(profile, "session_storage", LIVE).delete(planned, _journal(tmp_path))
     assert (profile.path / LIVE).read_bytes() == original
