@@ -90,7 +90,7 @@ class CacheStorageWriter(BucketStore):
     """Every cache of one Cache Storage folder (an origin's, or a bucket's), whole."""
 
     name = "chromium-cache-storage"
-    payload_format, payload_version = FORMAT, VERSION
+    payload_format, payload_version, folder_mode = FORMAT, VERSION, FOLDER
 
     def __init__(self, profile: Profile, store: str, bucket_id: int | None) -> None:
         self.profile = profile
@@ -167,23 +167,7 @@ class CacheStorageWriter(BucketStore):
 
     # ---- restoring ---------------------------------------------------------
 
-    def restore(self, journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
-        payload = journal.load()
-        if payload.get("format") != FORMAT or payload.get("version") != VERSION:
-            raise WriteError(f"the journal's data for {self.store} is not in a format this "
-                             "version knows; nothing was restored")
-        try:
-            ids: list[str] = [str(i) for i in payload["ids"]]
-            if payload["mode"] == BUCKET:
-                return self._restore_bucket(payload, ids, journal)
-            if payload["mode"] == FOLDER:
-                return self._restore_folder(payload, ids, journal)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise WriteError(f"the journal's data for {self.store} is damaged "
-                             f"({type(exc).__name__}); nothing was restored") from exc
-        raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
-
-    def _restore_folder(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
+    def _restore_own(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
                         ) -> tuple[list[str], list[tuple[str, str]]]:
         source = journal.files() / self.folder.name
         if not os.path.lexists(source):

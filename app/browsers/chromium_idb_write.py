@@ -165,6 +165,8 @@ class BucketStore:
     quota: str
     payload_format: str
     payload_version: int
+    # The payload mode of a deletion that left the bucket (and its row) in place.
+    folder_mode: str
 
     def _bucket_folder(self) -> Path:
         raise NotImplementedError
@@ -221,12 +223,37 @@ class BucketStore:
             raise
         return True
 
+    def restore(self, journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
+        payload = journal.load()
+        if payload.get("format") != self.payload_format or payload.get("version") != self.payload_version:
+            raise WriteError(f"the journal's data for {self.store} is not in a format this "
+                             "version knows; nothing was restored")
+        try:
+            ids: list[str] = [str(i) for i in payload["ids"]]
+            if payload["mode"] == BUCKET:
+                return self._restore_bucket(payload, ids, journal)
+            if payload["mode"] == self.folder_mode:
+                return self._restore_own(payload, ids, journal)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WriteError(f"the journal's data for {self.store} is damaged "
+                             f"({type(exc).__name__}); nothing was restored") from exc
+        raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
+
+    def _restore_bucket(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
+                        ) -> tuple[list[str], list[tuple[str, str]]]:
+        raise NotImplementedError
+
+    def _restore_own(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
+                     ) -> tuple[list[str], list[tuple[str, str]]]:
+        """Restore what was deleted in the writer's own mode (``folder_mode``)."""
+        raise NotImplementedError
+
 
 class IndexedDBWriter(BucketStore):
     """Every database of one IndexedDB LevelDB (an origin's, or a bucket's), whole."""
 
     name = "chromium-indexed-db"
-    payload_format, payload_version = FORMAT, VERSION
+    payload_format, payload_version, folder_mode = FORMAT, VERSION, FOLDERS
 
     def __init__(self, profile: Profile, store: str, bucket_id: int | None) -> None:
         self.profile = profile
@@ -305,23 +332,7 @@ class IndexedDBWriter(BucketStore):
 
     # ---- restoring ---------------------------------------------------------
 
-    def restore(self, journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
-        payload = journal.load()
-        if payload.get("format") != FORMAT or payload.get("version") != VERSION:
-            raise WriteError(f"the journal's data for {self.store} is not in a format this "
-                             "version knows; nothing was restored")
-        try:
-            ids: list[str] = [str(i) for i in payload["ids"]]
-            if payload["mode"] == BUCKET:
-                return self._restore_bucket(payload, ids, journal)
-            if payload["mode"] == FOLDERS:
-                return self._restore_folders(payload, ids, journal)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise WriteError(f"the journal's data for {self.store} is damaged "
-                             f"({type(exc).__name__}); nothing was restored") from exc
-        raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
-
-    def _restore_folders(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
+    def _restore_own(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
                          ) -> tuple[list[str], list[tuple[str, str]]]:
         names: list[str] = payload["folders"]
         files = journal.files()
