@@ -28,15 +28,17 @@ import os
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from privacy_inspector.browsers import sqlitecopy
+from privacy_inspector.browsers.cookie_rules import CookieRule
 from privacy_inspector.browsers.sqlitewrite import WriteError, transaction
 
-__all__ = ["FILE", "MODES", "CookieRule", "read_cookie_rules", "write_cookie_rules"]
+__all__ = ["FILE", "MODES", "origins_for", "read_cookie_rules", "restore_cookie_rules",
+           "write_cookie_rules"]
 
 FILE = "permissions.sqlite"
 TYPE = "cookie"
@@ -56,14 +58,6 @@ SCHEMA = (
     "CREATE TABLE moz_origin_interactions ( origin TEXT PRIMARY KEY,lastInteractionTime INTEGER)",
 )
 _COLUMNS = ("id", "origin", "type", "permission", "expireType", "expireTime", "modificationTime")
-
-
-@dataclass(frozen=True)
-class CookieRule:
-    origin: str  # "https://doubleclick.net" (a port when not the default)
-    host: str  # "doubleclick.net"
-    mode: str  # "allow", "block" or "session"
-    modified: str | None  # ISO 8601, UTC; None when Firefox stored none
 
 
 def _profile_dir(profile: Any) -> Path:
@@ -161,54 +155,111 @@ def _create(path: Path) -> None:
             os.unlink(tmp)
 
 
-def write_cookie_rules(profile: Any, domain: str, mode: str, *, remove: bool = False,
-                       port: int | None = None) -> list[dict]:
-    """Set (or with ``remove`` delete) the cookie rule of ``http://domain`` and
-    ``https://domain`` in a closed Firefox profile; the rows as they were before.
-
-    ``mode`` is "allow", "block" or "session" (ignored with ``remove``).  The
-    returned rows (dicts of moz_perms' columns) are what a later restore puts
-    back.  ``port`` is for a site on a non-default port (the rows are then
-    ``http://domain:port`` and ``https://domain:port``).  WriteError, with
-    nothing changed, on any failure.
-    """
+def origins_for(domain: str, port: int | None = None) -> tuple[str, str]:
+    """The two origins whose rows make the rule of ``domain`` (WriteError if it is no domain)."""
     domain = _check_domain(domain)
-    if port is not None and not (isinstance(port, int) and 0 < port < 65536):
+    if port is not None and not (isinstance(port, int) and not isinstance(port, bool)
+                                 and 0 < port < 65536):
         raise WriteError(f"{port!r} is not a port")
-    if not remove and mode not in MODES:
-        raise WriteError(f"unknown cookie rule {mode!r}: use one of {', '.join(MODES)}")
+    suffix = "" if port is None else f":{port}"
+    return f"http://{domain}{suffix}", f"https://{domain}{suffix}"
+
+
+def _open_for_writing(profile: Any, create: bool) -> Path | None:
     folder = _profile_dir(profile)
     if not folder.is_dir():
         raise WriteError(f"the Firefox profile {folder} does not exist")
     path = folder / FILE
     if not path.exists():
-        if remove:
-            return []
+        if not create:
+            return None
         _create(path)
-    suffix = "" if port is None else f":{port}"
-    origins = (f"http://{domain}{suffix}", f"https://{domain}{suffix}")
+    return path
+
+
+def _check_layout(conn: sqlite3.Connection, path: Path) -> None:
+    present = {r[1] for r in conn.execute("PRAGMA table_info(moz_perms)")}
+    if not set(_COLUMNS) <= present:
+        raise WriteError(f"{path.name} has an unknown layout (moz_perms lacks "
+                         f"{', '.join(sorted(set(_COLUMNS) - present))})")
+
+
+def _rows_of(conn: sqlite3.Connection, origins: list[str]) -> dict[str, list[dict]]:
+    before: dict[str, list[dict]] = {o: [] for o in origins}
+    cols = ", ".join(_COLUMNS)
+    for origin in origins:
+        before[origin] = [dict(zip(_COLUMNS, row, strict=True)) for row in conn.execute(
+            f"SELECT {cols} FROM moz_perms WHERE type = ? AND origin = ? ORDER BY id",
+            (TYPE, origin))]
+    return before
+
+
+def write_cookie_rules(profile: Any, changes: Mapping[str, str | None], *,
+                       port: int | None = None) -> dict[str, list[dict]]:
+    """Set the cookie rule of each domain in ``changes`` (to its mode, or
+    removed where the mode is None) in a closed Firefox profile, in one
+    transaction; the rows each origin had before.
+
+    A domain's rule is two rows, for ``http://domain`` and ``https://domain``
+    (with ``:port`` for a site on a non-default port).  The result maps each
+    origin to its rows as they were (dicts of moz_perms' columns; an empty
+    list where it had none): :func:`restore_cookie_rules` puts them back.
+    WriteError, with nothing changed, on any failure.
+    """
+    plan: dict[str, str | None] = {}
+    for domain, mode in changes.items():
+        if mode is not None and mode not in MODES:
+            raise WriteError(f"unknown cookie rule {mode!r}: use one of {', '.join(MODES)}")
+        for origin in origins_for(domain, port):
+            plan[origin] = mode
+    path = _open_for_writing(profile, create=any(m is not None for m in plan.values()))
+    if path is None:  # nothing to remove from a file that does not exist
+        return {origin: [] for origin in plan}
     now_ms = int(time.time() * 1000)
     with transaction(path, path.name, browser="Firefox") as conn:
-        present = {r[1] for r in conn.execute("PRAGMA table_info(moz_perms)")}
-        if not set(_COLUMNS) <= present:
-            raise WriteError(f"{path.name} has an unknown layout (moz_perms lacks "
-                             f"{', '.join(sorted(set(_COLUMNS) - present))})")
-        cols = ", ".join(_COLUMNS)
-        before = [dict(zip(_COLUMNS, row, strict=True)) for row in conn.execute(
-            f"SELECT {cols} FROM moz_perms WHERE type = ? AND origin IN (?, ?) ORDER BY id",
-            (TYPE, *origins))]
-        if remove:
-            conn.execute("DELETE FROM moz_perms WHERE type = ? AND origin IN (?, ?)",
-                         (TYPE, *origins))
-        else:
-            for origin in origins:
-                cur = conn.execute(
-                    "UPDATE moz_perms SET permission = ?, expireType = ?, expireTime = 0, "
-                    "modificationTime = ? WHERE type = ? AND origin = ?",
-                    (MODES[mode], _EXPIRE_NEVER, now_ms, TYPE, origin))
-                if cur.rowcount == 0:
-                    conn.execute(
-                        "INSERT INTO moz_perms (origin, type, permission, expireType, "
-                        "expireTime, modificationTime) VALUES (?, ?, ?, ?, 0, ?)",
-                        (origin, TYPE, MODES[mode], _EXPIRE_NEVER, now_ms))
+        _check_layout(conn, path)
+        before = _rows_of(conn, list(plan))
+        for origin, mode in plan.items():
+            if mode is None:
+                conn.execute("DELETE FROM moz_perms WHERE type = ? AND origin = ?", (TYPE, origin))
+                continue
+            cur = conn.execute(
+                "UPDATE moz_perms SET permission = ?, expireType = ?, expireTime = 0, "
+                "modificationTime = ? WHERE type = ? AND origin = ?",
+                (MODES[mode], _EXPIRE_NEVER, now_ms, TYPE, origin))
+            if cur.rowcount == 0:
+                conn.execute(
+                    "INSERT INTO moz_perms (origin, type, permission, expireType, "
+                    "expireTime, modificationTime) VALUES (?, ?, ?, ?, 0, ?)",
+                    (origin, TYPE, MODES[mode], _EXPIRE_NEVER, now_ms))
     return before
+
+
+def restore_cookie_rules(profile: Any, before: Mapping[str, list[dict]]) -> None:
+    """Put the cookie rows of each origin back as ``before`` holds them (what
+    :func:`write_cookie_rules` returned): the origin's cookie rows now are
+    deleted and the saved ones inserted, with their old ids where free.
+    WriteError, with nothing changed, on any failure.
+    """
+    wanted = {origin: [dict(r) for r in rows] for origin, rows in before.items()}
+    for origin, rows in wanted.items():
+        if not isinstance(origin, str) or "://" not in origin:
+            raise WriteError(f"{origin!r} is not an origin")
+        for row in rows:
+            if set(row) != set(_COLUMNS) or row["origin"] != origin or row["type"] != TYPE:
+                raise WriteError(f"a saved rule of {origin} is not a cookie rule of moz_perms")
+    path = _open_for_writing(profile, create=any(wanted.values()))
+    if path is None:
+        return
+    cols = ", ".join(_COLUMNS)
+    marks = ", ".join("?" for _ in _COLUMNS)
+    with transaction(path, path.name, browser="Firefox") as conn:
+        _check_layout(conn, path)
+        for origin, rows in wanted.items():
+            conn.execute("DELETE FROM moz_perms WHERE type = ? AND origin = ?", (TYPE, origin))
+            for row in rows:
+                taken = conn.execute("SELECT 1 FROM moz_perms WHERE id = ?", (row["id"],)).fetchone()
+                if taken:
+                    row = {**row, "id": None}  # noqa: PLW2901 - a new id, same rule
+                conn.execute(f"INSERT INTO moz_perms ({cols}) VALUES ({marks})",
+                             tuple(row[c] for c in _COLUMNS))

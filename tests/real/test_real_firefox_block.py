@@ -73,31 +73,32 @@ def test_block_rule_for_the_domain_stops_its_cookies(make_firefox_profile, fake_
     port = _port(fake_site)
 
     # A rule without the port does not apply to a site on another port.
-    assert fp.write_cookie_rules(profile.profile_dir, TRACKER, "block") == []
+    assert not any(fp.write_cookie_rules(profile.profile_dir, {TRACKER: "block"}).values())
     created = _schema(profile.profile_dir / fp.FILE)
     profile.visit([LIVEOPS_HOME])
     cookies = _cookies(profile.profile_dir)
     assert set(_of(cookies, TRACKER)) == TRACKER_COOKIES
     assert _schema(profile.profile_dir / fp.FILE) == created  # Firefox took the file as is
-    before = fp.write_cookie_rules(profile.profile_dir, TRACKER, "", remove=True)
-    assert sorted(r["origin"] for r in before) == [f"http://{TRACKER}", f"https://{TRACKER}"]
-    assert all(r["permission"] == 2 for r in before)  # Firefox kept the rows
+    before = fp.write_cookie_rules(profile.profile_dir, {TRACKER: None})
+    assert sorted(before) == [f"http://{TRACKER}", f"https://{TRACKER}"]
+    # Firefox kept the rows
+    assert [r["permission"] for rows in before.values() for r in rows] == [2, 2]
     _clear_tracker_cookies(profile.profile_dir)
 
     # With the port: Firefox blocks the domain and its subdomain ad.doubleclick.net.
-    assert fp.write_cookie_rules(profile.profile_dir, TRACKER, "block", port=port) == []
-    rules = {r.origin: r.mode for r in fp.read_cookie_rules(profile.profile_dir)}
+    assert not any(fp.write_cookie_rules(profile.profile_dir, {TRACKER: "block"}, port=port).values())
+    rules = {r.pattern: r.mode for r in fp.read_cookie_rules(profile.profile_dir)}
     assert rules == {f"http://{TRACKER}:{port}": "block", f"https://{TRACKER}:{port}": "block"}
     # The blocked frame cannot use storage either, and reports that as errors.
     profile.visit([LIVEOPS_HOME], check_errors=False)
     cookies = _cookies(profile.profile_dir)
     assert _of(cookies, TRACKER) == {}
     assert OWNER_COOKIES <= set(_of(cookies, "liveops.com"))
-    assert {r.origin: r.mode for r in fp.read_cookie_rules(profile.profile_dir)} == rules
+    assert {r.pattern: r.mode for r in fp.read_cookie_rules(profile.profile_dir)} == rules
 
     # Without the rule, the next visit sets them.
-    before = fp.write_cookie_rules(profile.profile_dir, TRACKER, "", remove=True, port=port)
-    assert {r["origin"] for r in before} == set(rules)
+    before = fp.write_cookie_rules(profile.profile_dir, {TRACKER: None}, port=port)
+    assert {o for o, rows in before.items() if rows} == set(rules)
     assert fp.read_cookie_rules(profile.profile_dir) == []
     profile.visit([LIVEOPS_HOME])
     cookies = _cookies(profile.profile_dir)
@@ -108,7 +109,7 @@ def test_block_rule_for_the_domain_stops_its_cookies(make_firefox_profile, fake_
 def test_session_rule_keeps_only_session_cookies(make_firefox_profile, fake_site):
     profile = make_firefox_profile(())
     profile.profile_dir.mkdir(parents=True)
-    fp.write_cookie_rules(profile.profile_dir, TRACKER, "session", port=_port(fake_site))
+    fp.write_cookie_rules(profile.profile_dir, {TRACKER: "session"}, port=_port(fake_site))
     profile.visit([LIVEOPS_HOME])
     cookies = _cookies(profile.profile_dir)
     tracker = _of(cookies, TRACKER)
