@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from privacy_inspector import __version__, paths
-from privacy_inspector.cli import deleting, output
+from privacy_inspector.cli import blocking, deleting, output
 from privacy_inspector.core import demo, engine, imports
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.explain import explain as explain_entry
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge.add_argument("--entities", type=Path, metavar="FILE",
                            help="Disconnect's entities.json, if not beside services.json")
     deleting.add_parsers(sub, common)
+    blocking.add_parsers(sub, common)
     return parser
 
 
@@ -293,9 +294,26 @@ def cmd_delete(args: argparse.Namespace, data_dir: Path) -> int:
     return deleting.cmd_delete(args, data_dir, _scan_classified(args, data_dir))
 
 
+def _selector(args: argparse.Namespace, data_dir: Path):
+    return lambda: select_profiles(args, data_dir)
+
+
+def cmd_block(args: argparse.Namespace, data_dir: Path) -> int:
+    return blocking.cmd_block(args, data_dir, _selector(args, data_dir))
+
+
+def cmd_unblock(args: argparse.Namespace, data_dir: Path) -> int:
+    return blocking.cmd_unblock(args, data_dir, _selector(args, data_dir))
+
+
+def cmd_blocks(args: argparse.Namespace, data_dir: Path) -> int:
+    return blocking.cmd_blocks(args, data_dir, _selector(args, data_dir))
+
+
 COMMANDS = {"window": cmd_window, "scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain,
             "knowledge": cmd_knowledge, "clear": cmd_clear, "delete": cmd_delete,
-            "undo": deleting.cmd_undo, "keep": deleting.cmd_keep}
+            "undo": deleting.cmd_undo, "keep": deleting.cmd_keep, "block": cmd_block,
+            "unblock": cmd_unblock, "blocks": cmd_blocks}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
