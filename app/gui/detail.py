@@ -9,6 +9,7 @@ and hands the result to :meth:`DetailPane.show_value`.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -59,11 +60,14 @@ def attributes(entry: Entry) -> list[tuple[str, str]]:
     return [(label, text) for label, text in rows if text]
 
 
-def explanation_html(entry: Entry, classifier: Classifier) -> str:
-    """The explanation as HTML; every piece of text is escaped."""
+def explanation_html(entry: Entry, classifier: Classifier, rule: str | None = None) -> str:
+    """The explanation as HTML; every piece of text is escaped.  ``rule`` says
+    which cookie rule of the browser governs the entry's site, if one does."""
     e = explain(entry, classifier)
     esc = html.escape
     parts = [f"<h2>{esc(entry.name)}</h2>"]
+    if rule:
+        parts.append(f"<p><b>Cookie rule:</b> {esc(rule)}</p>")
     tracker = "Tracker" if entry.tracker else "Not a tracker"
     parts.append(f"<p><b>{esc(tracker)}</b> \u2014 {esc(e.tracker)}</p>")
     parts.append("<table cellspacing='4'>")
@@ -100,6 +104,8 @@ class DetailPane(QWidget):
         super().__init__(parent)
         self._classifier = classifier
         self._entry: Entry | None = None
+        # entry -> the sentence about the browser's cookie rule for its site, or None
+        self.rule_text: Callable[[Entry], str | None] = lambda entry: None
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
         self.browser.setAccessibleName(self.tr("Explanation of the selected entry"))
@@ -146,7 +152,7 @@ class DetailPane(QWidget):
             self.value_text.setText("")
             self.reveal_button.setEnabled(False)
             return
-        self.browser.setHtml(explanation_html(entry, self._classifier))
+        self.browser.setHtml(explanation_html(entry, self._classifier, self.rule_text(entry)))
         if entry.value is not None:
             self.show_value(entry)
         else:

@@ -1,9 +1,8 @@
 """The main window: it composes the panes and the actions, and nothing more.
 
 The work happens elsewhere: scans and reveals in ``workers`` tasks over the
-engine, text in ``core.explain``, tables in ``models``.  Deleting and
-blocking have their places in the toolbar and the context menu already; they
-are switched on by the issues that build them.
+engine, text in ``core.explain``, tables in ``models``, plans in ``actions``
+(deleting, blocking), their dialogs in ``deletedialog`` and ``blockdialog``.
 """
 
 from __future__ import annotations
@@ -37,7 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from privacy_inspector import __version__, bundled
-from privacy_inspector.actions.delete import Outcome, Plan, Selection, make_plan
+from privacy_inspector.actions import block as blocking
+from privacy_inspector.actions.delete import Outcome, Selection, make_plan
 from privacy_inspector.actions.delete import apply as apply_plan
 from privacy_inspector.actions.delete import undo as undo_journal
 from privacy_inspector.actions.journal import RETENTION_DAYS, newest_to_undo, purge
@@ -46,6 +46,7 @@ from privacy_inspector.core import demo, engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
 from privacy_inspector.core.settings import Settings
+from privacy_inspector.gui.blockdialog import RULE_WORDS, BlockDialog, RulesDialog, Target
 from privacy_inspector.gui.deletedialog import ASK_CLOSE, WAIT, DeleteDialog
 from privacy_inspector.gui.detail import DetailPane
 from privacy_inspector.gui.filterbar import FilterBar
@@ -72,6 +73,8 @@ class ScanOutcome:
     errors: list[ScanError]
     running: dict[str, bool]
     demo: bool
+    # The cookie rules in force in the browsers' settings, marked app/user.
+    rules: list[blocking.RuleRow] = field(default_factory=list)
 
 
 @dataclass
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
         self.side.profile_chosen.connect(lambda key: self.filters.set_extra(profile=key))
         self.side.demo_requested.connect(self.scan_demo)
         self.detail.reveal_requested.connect(self.reveal)
+        self.detail.rule_text = self._rule_text
         self.proxy.modelReset.connect(self._visible_changed)
         self.resize(1360, 820)
         self._restore_geometry()
@@ -272,9 +276,13 @@ class MainWindow(QMainWindow):
         self.keep_site_action = self._action(tr("Always keep this &site"), self.keep_site)
         self.keep_entry_action = self._action(tr("Always keep this &entry"), self.keep_entry)
         self.keep_list_action = self._action(tr("&Keep list\u2026"), self.show_keep_list)
-        # Blocking's place (issue 7 switches it on).
-        self.block_action = self._action(tr("&Block site\u2026"), None, "Ctrl+B",
-                                         tr("Not available in this version yet"), enabled=False)
+        self.block_action = self._action(tr("&Block site\u2026"), lambda: self.block_selected(),
+                                         "Ctrl+B",
+                                         tr("Stop the selected entry's site or organisation from "
+                                            "storing anything, in the browser's own settings"))
+        self.rules_action = self._action(tr("Cookie &rules\u2026"), self.show_rules, None,
+                                         tr("The cookie rules in the browsers' settings; "
+                                            "unblock the app's"))
         self.log_action = self._action(tr("Diagnostic &log"), self.show_log)
         self.about_action = self._action(tr("&About Privacy Inspector"), self.show_about)
 
@@ -295,7 +303,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
         actions_menu = menus.addMenu(tr("&Actions"))
         for action in (self.delete_action, self.clear_trackers_action, self.undo_action,
-                       self.block_action):
+                       self.block_action, self.rules_action):
             actions_menu.addAction(action)
         actions_menu.addSeparator()
         for action in (self.keep_site_action, self.keep_entry_action, self.keep_list_action):
@@ -343,12 +351,18 @@ class MainWindow(QMainWindow):
         if self._scan_task is not None and not self._scan_task.done:
             self._scan_task.cancel()
         classifier = self.context.classifier
+        data_dir = self.context.data_dir
 
         def work(control: TaskControl) -> ScanOutcome:
             result = engine.scan(profiles, classifier=classifier, reporter=control,
                                  should_stop=control.cancelled)
             running = {str(p.path): locks.is_running(p) for p in profiles}
-            return ScanOutcome(list(profiles), result.entries, result.errors, running, demo)
+            try:
+                rules, problems = blocking.rules_in_force(profiles, data_dir)
+            except blocking.BlockError as exc:
+                rules, problems = [], [("", blocking.RECORD, str(exc))]
+            errors = list(result.errors) + [ScanError(p, s, m) for p, s, m in problems]
+            return ScanOutcome(list(profiles), result.entries, errors, running, demo, rules)
 
         self.progress.setRange(0, max(len(profiles), 1))
         self.progress.setValue(0)
@@ -392,6 +406,10 @@ class MainWindow(QMainWindow):
             outcome.entries = [e for e in outcome.entries if not e.stale]
         self._last = outcome
         self.entries.set_rows(outcome.entries)
+        by_profile: dict[str, list[Any]] = {}
+        for row in outcome.rules:
+            by_profile.setdefault(str(row.profile.path), []).append(row.rule)
+        self.entries.set_rules(by_profile)
         self.filters.set_browsers(sorted({p.browser for p in outcome.profiles}))
         self.side.set_profiles(outcome.profiles, outcome.running, outcome.entries, outcome.errors,
                                demo=outcome.demo)
@@ -528,7 +546,8 @@ class MainWindow(QMainWindow):
                     log.info("could not ask %s to close", profile.browser)
             result = WAIT
         if result == WAIT:
-            self._wait_for_close(plan, lambda: self.start_deletion(selection, command, title))
+            self._wait_for_close(plan.profiles,
+                                 lambda: self.start_deletion(selection, command, title))
             return
         if result != QDialog.DialogCode.Accepted:
             return
@@ -563,9 +582,8 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, self.tr("Delete"), self.tr("The deletion failed ({0}).")
                             .format(type(exc).__name__))
 
-    def _wait_for_close(self, plan: Plan, then: Callable[[], None]) -> None:
-        """Poll until no browser runs on the plan's profiles, then scan and plan again."""
-        profiles = plan.profiles
+    def _wait_for_close(self, profiles: list[Profile], then: Callable[[], None]) -> None:
+        """Poll until no browser runs on the profiles, then scan and plan again."""
         names = ", ".join(sorted({p.browser for p in profiles}))
         self.status.setText(self.tr("Waiting for {0} to close\u2026").format(names))
         timer = self._wait_timer = QTimer(self)
@@ -638,6 +656,155 @@ class MainWindow(QMainWindow):
         except KeepListError as exc:
             QMessageBox.warning(self, self.tr("Keep list"), str(exc))
             return
+        self.context.confirm(dialog)
+
+    # -- blocking -------------------------------------------------------------------
+
+    def _rule_text(self, entry: Entry) -> str | None:
+        rule = self.entries.rule_of(entry)
+        if rule is None:
+            return None
+        mine = any(r.source == "app" and r.rule == rule and str(r.profile.path) == entry.profile
+                   for r in (self._last.rules if self._last else []))
+        who = self.tr("written by this app") if mine else self.tr("made in the browser")
+        return self.tr("{0} in {1} for {2} and its subdomains ({3}).").format(
+            RULE_WORDS.get(rule.mode, rule.mode).capitalize(), entry.browser, rule.domain, who)
+
+    def _block_targets(self, entry: Entry) -> list[Target]:
+        signed_in: list[str] = []
+        kept: tuple[str, ...] = ()
+        try:
+            kept = KeepList.load(self.context.data_dir).sites
+        except KeepListError:
+            pass
+        if self._last is not None:
+            from privacy_inspector.actions.keep import suggest_signed_in
+
+            signed_in = suggest_signed_in(self._last.entries)
+        targets = []
+        if entry.site:
+            try:
+                site = blocking.check_domain(entry.site)
+            except blocking.BlockError:
+                site = None
+            if site:
+                targets.append(Target(self.tr("the site {0}").format(site), (site,),
+                                      tuple(blocking.sign_in_domains([site], signed_in=signed_in,
+                                                                     kept=kept))))
+        if entry.organization:
+            try:
+                domains, left_out = blocking.domains_of_organization(entry.organization)
+            except blocking.BlockError:
+                domains, left_out = [], []
+            if domains:
+                targets.append(Target(
+                    self.tr("the organisation {0} ({1} domains)").format(entry.organization,
+                                                                         len(domains)),
+                    tuple(domains),
+                    tuple(blocking.sign_in_domains(domains, signed_in=signed_in, kept=kept)),
+                    tuple(left_out)))
+        return targets
+
+    def block_selected(self, entry: Entry | None = None) -> None:
+        """Block the selected entry's site or organisation (``entry`` when the
+        dialog comes back after waiting for a browser to close)."""
+        entry = entry or self.detail.entry
+        if entry is None or self._last is None:
+            return
+        targets = self._block_targets(entry)
+        if not targets:
+            QMessageBox.information(self, self.tr("Block"), self.tr(
+                "{0} has no domain a cookie rule can name.").format(entry.host))
+            return
+        profiles = [p for p in self._last.profiles if blocking.supports(p)]
+        data_dir, running = self.context.data_dir, self.context.is_running
+
+        def planner(domains: Any, mode: str) -> blocking.RulePlan:
+            return blocking.plan_block(profiles, list(domains), mode, data_dir, running=running)
+
+        try:
+            dialog = BlockDialog(targets, planner, self, can_ask=sys.platform != "win32")
+        except blocking.BlockError as exc:
+            QMessageBox.warning(self, self.tr("Block"), str(exc))
+            return
+        result = self.context.confirm(dialog)
+        plan = dialog.plan
+        if result in (WAIT, ASK_CLOSE) and plan is not None:
+            refused = {r.profile for r in plan.refused}
+            waiting = [p for p in profiles if str(p.path) in refused]
+            if result == ASK_CLOSE:
+                for profile in waiting:
+                    if not self.context.request_close(profile):
+                        log.info("could not ask %s to close", profile.browser)
+            self._wait_for_close(waiting, lambda: self.block_selected(entry))
+            return
+        if result != QDialog.DialogCode.Accepted or plan is None or not plan.changes:
+            return
+        self._apply_rules(plan)
+
+    def _apply_rules(self, plan: blocking.RulePlan) -> None:
+        data_dir, running = self.context.data_dir, self.context.is_running
+
+        def work(control: TaskControl) -> blocking.Outcome:
+            return blocking.apply(plan, data_dir, running=running)
+
+        run_task("block", work, self._rules_written, self._rules_failed, pool=self.context.pool)
+
+    def _rules_written(self, outcome: blocking.Outcome) -> None:
+        if outcome.refused:
+            QMessageBox.warning(self, self.tr("Nothing was written"),
+                                "\n".join(r.reason for r in outcome.refused))
+            return
+        text = self.tr("{0} cookie rules written in the browsers' settings.").format(
+            len(outcome.rules))
+        if outcome.errors:
+            text += " " + self.tr("{0} profiles could not be changed; see Help \u25b8 "
+                                  "Diagnostic log.").format(len(outcome.errors))
+            for profile, store, message in outcome.errors:
+                log.error("rule in %s (%s): %s", profile, store, message)
+        log.info("wrote %d cookie rules", len(outcome.rules))
+        self._deleted_note = text
+        self.rescan()
+
+    def _rules_failed(self, exc: BaseException) -> None:
+        log.error("writing cookie rules failed: %s", type(exc).__name__)
+        QMessageBox.warning(self, self.tr("Block"), self.tr("Writing the rules failed ({0}).")
+                            .format(type(exc).__name__))
+
+    def show_rules(self) -> None:
+        profiles = [p for p in self.context.profiles if blocking.supports(p)]
+        data_dir, running = self.context.data_dir, self.context.is_running
+
+        def load() -> tuple[list[blocking.RuleRow], list[str]]:
+            try:
+                rows, errors = blocking.rules_in_force(profiles, data_dir)
+            except blocking.BlockError as exc:
+                return [], [str(exc)]
+            return rows, [f"{p} ({s}): {m}" for p, s, m in errors]
+
+        def unblock(rows: list[blocking.RuleRow]) -> None:
+            groups: dict[tuple[str, int | None], tuple[Profile, set[str]]] = {}
+            for row in rows:
+                key = (str(row.profile.path), blocking.port_of(row.rule))
+                groups.setdefault(key, (row.profile, set()))[1].add(row.rule.domain)
+            written = 0
+            for (_, port), (profile, domains) in groups.items():
+                plan = blocking.plan_unblock([profile], sorted(domains), data_dir, port=port,
+                                             running=running)
+                if plan.refused:
+                    QMessageBox.warning(dialog, self.tr("Nothing was changed"),
+                                        "\n".join(r.reason for r in plan.refused))
+                    continue
+                outcome = blocking.apply(plan, data_dir, running=running)
+                written += len(outcome.rules)
+                for refusal in outcome.refused:
+                    QMessageBox.warning(dialog, self.tr("Nothing was changed"), refusal.reason)
+                for _, store, message in outcome.errors:
+                    log.error("unblock (%s): %s", store, message)
+            self._deleted_note = self.tr("{0} cookie rules removed.").format(written)
+            self.rescan()
+
+        dialog = RulesDialog(load, unblock, self)
         self.context.confirm(dialog)
 
     # -- reveal ---------------------------------------------------------------------

@@ -141,12 +141,6 @@ def test_every_control_has_an_accessible_name_and_zoom_works(demo_window):
     assert window.table.font().pointSizeF() == pytest.approx(before)
 
 
-def test_blocking_has_its_place_but_is_not_yet_enabled(demo_window):
-    window = demo_window
-    assert not window.block_action.isEnabled() and "Not available" in window.block_action.toolTip()
-    assert window.delete_action.isEnabled() and window.clear_trackers_action.isEnabled()
-
-
 @pytest.mark.real_browser
 def test_a_real_chromium_profile_fills_the_table(make_window, chromium_profile):
     profiles = discovery.resolve(chromium_profile.profile_dir)

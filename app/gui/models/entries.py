@@ -12,7 +12,7 @@ shows (benchmarks/gui_scale.py measures both).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +26,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from privacy_inspector.actions.block import rule_for_host
+from privacy_inspector.browsers.cookie_rules import CookieRule
 from privacy_inspector.core.records import Entry
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -116,6 +118,14 @@ _SORT_KEY: tuple[Callable[[Entry], Any], ...] = (
 )
 
 
+RULE_TEXT = {
+    "block": QT_TRANSLATE_NOOP("EntryTableModel", "Blocked in this browser: a rule for {0}"),
+    "session": QT_TRANSLATE_NOOP("EntryTableModel",
+                                 "Session only in this browser: a rule for {0}"),
+    "allow": QT_TRANSLATE_NOOP("EntryTableModel", "Allowed in this browser: a rule for {0}"),
+}
+
+
 class EntryTableModel(QAbstractTableModel):
     """Every entry of the last scan, in scan order."""
 
@@ -124,6 +134,14 @@ class EntryTableModel(QAbstractTableModel):
         self._rows: list[Entry] = []
         self._bold = QFont()
         self._bold.setBold(True)
+        # Entries whose site a "block" rule governs are struck out (and say so
+        # in their tooltip, so it is not told by looks alone).
+        self._struck = QFont()
+        self._struck.setStrikeOut(True)
+        self._bold_struck = QFont(self._bold)
+        self._bold_struck.setStrikeOut(True)
+        self._rules: Mapping[str, Sequence[CookieRule]] = {}
+        self._rule_cache: dict[tuple[str, str], CookieRule | None] = {}
 
     @property
     def entries(self) -> Sequence[Entry]:
@@ -135,10 +153,32 @@ class EntryTableModel(QAbstractTableModel):
         self._rows = list(rows)
         self.endResetModel()
 
+    def set_rules(self, rules: Mapping[str, Sequence[CookieRule]]) -> None:
+        """The cookie rules in force, by profile path, for the entries' state."""
+        self._rules = rules
+        self._rule_cache = {}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1,
+                                                               len(_HEADERS) - 1))
+
+    def rule_of(self, entry: Entry) -> CookieRule | None:
+        """The rule of the entry's browser profile that governs its host, if any."""
+        rules = self._rules.get(entry.profile)
+        if not rules:
+            return None
+        key = (entry.profile, entry.host)
+        if key not in self._rule_cache:
+            self._rule_cache[key] = rule_for_host(entry.host, rules)
+        return self._rule_cache[key]
+
     def replace_entry(self, row: int, entry: Entry) -> None:
         """One entry read again (a revealed value); the row keeps its place."""
         self._rows[row] = entry
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(_HEADERS) - 1))
+
+    def _blocked(self, entry: Entry) -> bool:
+        rule = self.rule_of(entry)
+        return rule is not None and rule.mode == "block"
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
@@ -164,9 +204,16 @@ class EntryTableModel(QAbstractTableModel):
             return _SORT_KEY[column](entry)
         if role == RecordRole:
             return entry
-        if role == Qt.ItemDataRole.FontRole and entry.tracker and column in (COL_NAME, COL_TRACKER):
-            return self._bold
+        if role == Qt.ItemDataRole.FontRole and column in (COL_NAME, COL_TRACKER):
+            blocked = column == COL_NAME and self._rules and self._blocked(entry)
+            if entry.tracker:
+                return self._bold_struck if blocked else self._bold
+            return self._struck if blocked else None
         if role == Qt.ItemDataRole.ToolTipRole and column == COL_NAME:
+            rule = self.rule_of(entry) if self._rules else None
+            if rule is not None:
+                said = self.tr(RULE_TEXT[rule.mode]).format(rule.domain)
+                return f"{entry.purpose}\n{said}" if entry.purpose else said
             return entry.purpose or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
