@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy_inspector import bundled, paths
+from privacy_inspector.actions.delete import Refusal, running_reason
 from privacy_inspector.actions.keep import InvalidItemError, normalize_site
 from privacy_inspector.browsers import chromium_prefs, firefox_permissions
 from privacy_inspector.browsers.cookie_rules import MODES, CookieRule
@@ -274,12 +275,6 @@ class Change:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Refusal:
-    profile: str
-    reason: str
-
-
 @dataclass
 class RulePlan:
     action: str  # "block", "session", "allow" or "unblock"
@@ -298,11 +293,6 @@ class RulePlan:
         for change in self.changes:
             seen.setdefault(change.profile.path, change.profile)
         return list(seen.values())
-
-
-def running_reason(profile: Profile) -> str:
-    return (f"{profile.browser} is running on the profile {profile.name} ({profile.path}); "
-            "close it first: the browser would overwrite the change")
 
 
 def _current(profile: Profile, domain: str, port: int | None,

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy_inspector import paths
-from privacy_inspector.browsers.cookie_rules import CookieRule
+from privacy_inspector.browsers.cookie_rules import CookieRule, rule_domain
 from privacy_inspector.browsers.sqlitewrite import WriteError
 from privacy_inspector.core.records import ReadError
 
@@ -64,7 +64,6 @@ MODES: dict[str, int] = {"allow": 1, "block": 2, "session": 4}
 _MODE_OF = {v: k for k, v in MODES.items()}
 NEW_FILE_MODE = 0o600  # what Chromium gives Preferences
 _EPOCH_1601 = datetime(1601, 1, 1, tzinfo=UTC)
-_BAD_DOMAIN_CHARS = set("/\\?#@:[]*,\"' \t\r\n")
 _WS = " \t\n\r"
 _DECODER = json.JSONDecoder()
 
@@ -303,20 +302,6 @@ def _insert(text: str, obj: _Object, key: str, member: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _check_domain(domain: Any) -> str:
-    if not isinstance(domain, str):
-        raise WriteError(f"{domain!r} is not a domain name")
-    d = domain.strip().lower().rstrip(".")
-    if not d.isascii():  # Chromium keeps patterns in punycode
-        try:
-            d = d.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise WriteError(f"{domain!r} is not a domain name") from exc
-    if not d or any(c in _BAD_DOMAIN_CHARS for c in d) or d.startswith(".") or ".." in d:
-        raise WriteError(f"{domain!r} is not a domain name")
-    return d
-
-
 def _load(folder: Path) -> tuple[Path, str | None, int]:
     """The path of Preferences, its text (None when missing) and its permission bits."""
     if not folder.is_dir():
@@ -387,7 +372,7 @@ def write_cookie_rules(profile: Any, changes: Mapping[str, str | None]) -> dict[
     for domain, mode in changes.items():
         if mode is not None and mode not in MODES:
             raise WriteError(f"unknown cookie rule {mode!r}: use one of {', '.join(MODES)}")
-        key = pattern_for(_check_domain(domain))
+        key = pattern_for(rule_domain(domain))
         values[key] = None if mode is None else _compact(
             {"last_modified": stamp, "setting": MODES[mode]})
     path, text, file_mode = _load(_profile_dir(profile))

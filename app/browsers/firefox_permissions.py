@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy_inspector.browsers import sqlitecopy
-from privacy_inspector.browsers.cookie_rules import CookieRule
+from privacy_inspector.browsers.cookie_rules import CookieRule, rule_domain
 from privacy_inspector.browsers.sqlitewrite import WriteError, transaction
 
 __all__ = ["FILE", "MODES", "origins_for", "read_cookie_rules", "restore_cookie_rules",
@@ -117,18 +117,6 @@ def read_cookie_rules(profile: Any) -> list[CookieRule]:
     return rules
 
 
-def _check_domain(domain: str) -> str:
-    d = domain.strip().lower().rstrip(".")
-    if not d.isascii():  # Firefox keeps origins in punycode
-        try:
-            d = d.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise WriteError(f"{domain!r} is not a domain name") from exc
-    if (not d or any(c in d for c in "/\\?#@^:[] \t") or d.startswith(".") or ".." in d):
-        raise WriteError(f"{domain!r} is not a domain name (give a port as port=)")
-    return d
-
-
 def _create(path: Path) -> None:
     """A new permissions.sqlite with Firefox ESR 153's schema, put in place atomically."""
     fd, tmp = tempfile.mkstemp(prefix=".pi-", suffix=".sqlite", dir=path.parent)
@@ -157,7 +145,7 @@ def _create(path: Path) -> None:
 
 def origins_for(domain: str, port: int | None = None) -> tuple[str, str]:
     """The two origins whose rows make the rule of ``domain`` (WriteError if it is no domain)."""
-    domain = _check_domain(domain)
+    domain = rule_domain(domain)
     if port is not None and not (isinstance(port, int) and not isinstance(port, bool)
                                  and 0 < port < 65536):
         raise WriteError(f"{port!r} is not a port")
