@@ -106,6 +106,8 @@ class DetailPane(QWidget):
         self._entry: Entry | None = None
         # entry -> the sentence about the browser's cookie rule for its site, or None
         self.rule_text: Callable[[Entry], str | None] = lambda entry: None
+        # Presenter mode: values are never shown, even one revealed before.
+        self.presenting = False
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
         self.browser.setAccessibleName(self.tr("Explanation of the selected entry"))
@@ -153,7 +155,10 @@ class DetailPane(QWidget):
             self.reveal_button.setEnabled(False)
             return
         self.browser.setHtml(explanation_html(entry, self._classifier, self.rule_text(entry)))
-        if entry.value is not None:
+        if self.presenting:
+            self.value_text.setText(MASK)
+            self.reveal_button.setEnabled(False)
+        elif entry.value is not None:
             self.show_value(entry)
         else:
             self.value_text.setText(MASK)
@@ -166,6 +171,9 @@ class DetailPane(QWidget):
     def show_value(self, entry: Entry | None, problem: str | None = None) -> None:
         """The revealed value, or why it cannot be shown; decoded where that helps."""
         self.reveal_button.setEnabled(False)
+        if self.presenting:
+            self.value_text.setText(MASK)
+            return
         if entry is None or entry.value is None:
             why = problem or (entry.value_note if entry is not None else None)
             self.value_text.setText(self.tr("cannot be shown: {0}").format(why or self.tr("cannot decrypt")))

@@ -105,7 +105,8 @@ class FilterBar(QWidget):
     def set_extra(self, **extra: Any) -> None:
         """Conditions from elsewhere: ``profile``, ``organization``, ``site``."""
         self._extra.update(extra)
-        drill = [f"{k}: {v}" for k, v in self._extra.items() if v is not None and k != "profile"]
+        drill = [f"{k}: {v}" for k, v in self._extra.items()
+                 if v is not None and k in ("organization", "site")]
         self.drill.setText(("\u25b8 " + ", ".join(drill)) if drill else "")
         self._emit()
 
@@ -130,6 +131,8 @@ class FilterBar(QWidget):
             profile=self._extra.get("profile"),
             organization=self._extra.get("organization"),
             site=self._extra.get("site"),
+            ids=self._extra.get("ids"),
+            hide_unrelated=bool(self._extra.get("hide_unrelated")),
         )
 
     def _emit(self) -> None:

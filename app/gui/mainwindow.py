@@ -42,7 +42,7 @@ from privacy_inspector.actions.delete import apply as apply_plan
 from privacy_inspector.actions.delete import undo as undo_journal
 from privacy_inspector.actions.journal import RETENTION_DAYS, newest_to_undo, purge
 from privacy_inspector.actions.keep import KeepList, KeepListError, label_for
-from privacy_inspector.core import demo, engine
+from privacy_inspector.core import demo, engine, walkthrough
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
 from privacy_inspector.core.settings import Settings
@@ -54,6 +54,7 @@ from privacy_inspector.gui.keepdialog import KeepDialog
 from privacy_inspector.gui.logview import LogDialog, MemoryLogHandler
 from privacy_inspector.gui.models.entries import EntryProxyModel, EntryTableModel, RecordRole
 from privacy_inspector.gui.models.groups import BY_ORGANIZATION, BY_SITE, GroupTableModel
+from privacy_inspector.gui.presenter import PresenterPanel
 from privacy_inspector.gui.sidepanel import SidePanel
 from privacy_inspector.gui.summary import SummaryStrip
 from privacy_inspector.gui.workers import Pool, Task, TaskControl, run_task
@@ -143,6 +144,11 @@ class MainWindow(QMainWindow):
         self.inner = QSplitter(Qt.Orientation.Horizontal)
         self.inner.addWidget(centre)
         self.inner.addWidget(self.detail)
+        self.presenter = PresenterPanel()
+        self.presenter.setMinimumWidth(420)
+        self.presenter.hide()
+        self.inner.addWidget(self.presenter)
+        self._presenting: dict[str, Any] | None = None  # what presenter mode changed, to undo
         self.inner.setStretchFactor(0, 3)
         self.inner.setStretchFactor(1, 2)
         self.inner.setSizes([760, 420])
@@ -166,6 +172,8 @@ class MainWindow(QMainWindow):
         self.side.profile_chosen.connect(lambda key: self.filters.set_extra(profile=key))
         self.side.demo_requested.connect(self.scan_demo)
         self.detail.reveal_requested.connect(self.reveal)
+        self.presenter.step_shown.connect(lambda ids: self.filters.set_extra(ids=ids))
+        self.presenter.focus_chosen.connect(self._present_site)
         self.detail.rule_text = self._rule_text
         self.proxy.modelReset.connect(self._visible_changed)
         self.resize(1360, 820)
@@ -283,6 +291,12 @@ class MainWindow(QMainWindow):
         self.rules_action = self._action(tr("Cookie &rules\u2026"), self.show_rules, None,
                                          tr("The cookie rules in the browsers' settings; "
                                             "unblock the app's"))
+        self.presenter_action = self._action(
+            tr("&Presenter mode"), None, "F5",
+            tr("For showing a customer: large type, high contrast, values always hidden, one "
+               "site in focus, explained step by step"))
+        self.presenter_action.setCheckable(True)
+        self.presenter_action.toggled.connect(self.set_presenting)
         self.log_action = self._action(tr("Diagnostic &log"), self.show_log)
         self.about_action = self._action(tr("&About Privacy Inspector"), self.show_about)
 
@@ -296,7 +310,7 @@ class MainWindow(QMainWindow):
         for action in (self.undo_action, self.find_action, self.reveal_action):
             edit_menu.addAction(action)
         view_menu = menus.addMenu(tr("&View"))
-        for action in (*self.view_actions, self.trackers_action):
+        for action in (*self.view_actions, self.trackers_action, self.presenter_action):
             view_menu.addAction(action)
         view_menu.addSeparator()
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
@@ -316,7 +330,8 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("main-toolbar")
         toolbar.setAccessibleName(tr("Main toolbar"))
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.rescan_action, self.reveal_action, self.trackers_action):
+        for action in (self.rescan_action, self.reveal_action, self.trackers_action,
+                       self.presenter_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         for action in (self.clear_trackers_action, self.delete_action, self.undo_action,
@@ -410,6 +425,8 @@ class MainWindow(QMainWindow):
         for row in outcome.rules:
             by_profile.setdefault(str(row.profile.path), []).append(row.rule)
         self.entries.set_rules(by_profile)
+        if self._presenting is not None:
+            self._present_site(self._presenting["focus"])
         self.filters.set_browsers(sorted({p.browser for p in outcome.profiles}))
         self.side.set_profiles(outcome.profiles, outcome.running, outcome.entries, outcome.errors,
                                demo=outcome.demo)
@@ -820,6 +837,9 @@ class MainWindow(QMainWindow):
         return None
 
     def reveal(self, entry: Entry) -> None:
+        if self._presenting is not None:
+            self.status.setText(self.tr("Values stay hidden in presenter mode."))
+            return
         if self._setting("confirm_reveal", False):
             question = QMessageBox(QMessageBox.Icon.Question, self.tr("Reveal value"),
                                    self.tr("Show the value of {0} in clear?").format(entry.name),
@@ -847,14 +867,74 @@ class MainWindow(QMainWindow):
 
         self._reveal_task = run_task("reveal", work, done, failed, pool=self.context.pool)
 
+    # -- presenter mode -----------------------------------------------------------------
+
+    @property
+    def presenting(self) -> bool:
+        return self._presenting is not None
+
+    def set_presenting(self, on: bool) -> None:
+        """Presenter mode: large type, high contrast, values always hidden, unrelated
+        sites hidden, one site in focus (the policy owner's by default), and the
+        walk-through panel in place of the detail pane."""
+        if on == self.presenting:
+            return
+        if self.presenter_action.isChecked() != on:
+            self.presenter_action.setChecked(on)  # toggles back into here, which returns
+        if on:
+            owner_sites = self.context.classifier.policy.owner.sites
+            self._presenting = {"zoom": self._zoom, "palette": self.palette(),
+                                "focus": owner_sites[0] if owner_sites else ""}
+            self._set_zoom(max(self._zoom, ZOOM_STEPS.index(1.5)))
+            from privacy_inspector.gui.theme import high_contrast_palette
+
+            self.setPalette(high_contrast_palette())
+            self.side.hide()
+            self.detail.hide()
+            self.detail.presenting = True
+            self.detail.show_entry(self.detail.entry)  # masks a value shown before
+            self.reveal_action.setEnabled(False)
+            self.presenter.show()
+            self._present_site(self._presenting["focus"])
+            self.status.setText(self.tr("Presenter mode: values stay hidden. F5 leaves it; "
+                                        "Page Up and Page Down walk through the steps."))
+        else:
+            saved = self._presenting or {}
+            self._presenting = None
+            self.setPalette(saved.get("palette", self.palette()))
+            self._set_zoom(saved.get("zoom", ZOOM_STEPS.index(1.0)))
+            self.presenter.hide()
+            self.side.show()
+            self.detail.presenting = False
+            self.detail.show()
+            self.reveal_action.setEnabled(True)
+            self.filters.set_extra(ids=None, hide_unrelated=False)
+
+    def _present_site(self, focus: str) -> None:
+        if self._presenting is None:
+            return
+        self._presenting["focus"] = focus
+        entries = self._last.entries if self._last else []
+        classifier = self.context.classifier
+        # Unrelated sites stay hidden, unless the one in focus is such a site.
+        self.filters.set_extra(hide_unrelated=classifier.policy.is_owner_site(focus))
+        owner_sites = list(classifier.policy.owner.sites)
+        others = sorted({e.site for e in entries if e.site and not e.stale} - set(owner_sites))
+        self.presenter.set_sites(owner_sites + others, focus)
+        self.presenter.set_steps(walkthrough.steps(entries, classifier, focus),
+                                 classifier.policy.owner.name)
+
     # -- view settings ----------------------------------------------------------------
 
     def zoom(self, step: int) -> None:
         """Ctrl + / Ctrl - / Ctrl 0: larger or smaller text in every pane."""
         if step == 0:
-            self._zoom = ZOOM_STEPS.index(1.0)
+            self._set_zoom(ZOOM_STEPS.index(1.0))
         else:
-            self._zoom = min(max(self._zoom + step, 0), len(ZOOM_STEPS) - 1)
+            self._set_zoom(self._zoom + step)
+
+    def _set_zoom(self, index: int) -> None:
+        self._zoom = min(max(index, 0), len(ZOOM_STEPS) - 1)
         font = self.centralWidget().font()
         font.setPointSizeF(self._base_point_size * ZOOM_STEPS[self._zoom])
         self.centralWidget().setFont(font)

@@ -40,3 +40,21 @@ def apply_theme(app: QApplication, theme: str) -> str:
     chosen = effective(theme)
     app.setPalette(_dark_palette() if chosen == "dark" else app.style().standardPalette())
     return chosen
+
+
+def high_contrast_palette() -> QPalette:
+    """White on black with yellow selection: presenter mode on a projector or a shared screen."""
+    palette = QPalette()
+    role = QPalette.ColorRole
+    colours = {
+        role.Window: "#000000", role.WindowText: "#ffffff", role.Base: "#000000",
+        role.AlternateBase: "#1a1a1a", role.ToolTipBase: "#000000", role.ToolTipText: "#ffffff",
+        role.Text: "#ffffff", role.Button: "#000000", role.ButtonText: "#ffffff",
+        role.BrightText: "#ffff00", role.Highlight: "#ffff00", role.HighlightedText: "#000000",
+        role.Link: "#00ffff", role.PlaceholderText: "#d0d0d0",
+    }
+    for r, colour in colours.items():
+        palette.setColor(r, QColor(colour))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#bdbdbd"))
+    return palette

@@ -237,6 +237,10 @@ class EntryFilter:
     profile: str | None = None
     organization: str | None = None
     site: str | None = None
+    # Presenter mode: only these entries (a step of the walk-through), and
+    # never entries of unrelated sites.
+    ids: frozenset[str] | None = None
+    hide_unrelated: bool = False
 
     def predicate(self) -> Callable[[Entry], bool] | None:
         """One function for all the structured conditions; None when there are none."""
@@ -264,6 +268,11 @@ class EntryFilter:
         if self.site is not None:
             site = self.site
             checks.append(lambda e: e.site == site)
+        if self.ids is not None:
+            ids = self.ids
+            checks.append(lambda e: e.id in ids)
+        if self.hide_unrelated:
+            checks.append(lambda e: e.party != "unrelated")
         if not checks:
             return None
         if len(checks) == 1:
