@@ -125,7 +125,8 @@ def explain(entry: Entry, classifier: Classifier) -> Explanation:
     return Explanation(
         entry=entry,
         who=_who(entry, owner),
-        what=f"A {kind} of {entry.host}. {entry.purpose or ''}".strip(),
+        what=f"{'An' if kind[0] in 'aeiouAEIOU' else 'A'} {kind} of {entry.host}. "
+             f"{entry.purpose or ''}".strip(),
         how_long=_how_long(entry),
         value=_value(entry),
         tracker=tracker,
