@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from privacy_inspector import __version__, paths
@@ -36,7 +37,10 @@ class UsageError(Exception):
     pass
 
 
-def _global_options(defaults: bool) -> argparse.ArgumentParser:
+REPORT_FORMATS = ("html", "pdf", "csv", "json", "netscape")
+
+
+def _global_options(defaults: bool, formats: Sequence[str] = output.FORMATS) -> argparse.ArgumentParser:
     """The global options, on the main parser and again on every sub-command.
 
     On sub-commands their default is SUPPRESS, so a value given before the
@@ -60,8 +64,8 @@ def _global_options(defaults: bool) -> argparse.ArgumentParser:
                        help="copy the demo profiles afresh (implies --demo)")
     group.add_argument("--data-dir", type=Path, metavar="DIR", default=d(None),
                        help="where the app keeps its own state (default: the user's data folder)")
-    group.add_argument("--format", choices=output.FORMATS, default=d("table"),
-                       help="output format (default: table)")
+    group.add_argument("--format", choices=formats, default=d("table"),
+                       help="output format" + (" (default: table)" if "table" in formats else ""))
     group.add_argument("--policy", type=Path, metavar="FILE", default=d(None),
                        help="a privacy policy file other than the bundled LiveOps policy")
     group.add_argument("--show-values", action="store_true", default=d(False),
@@ -105,6 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
                            help="Disconnect's entities.json, if not beside services.json")
     deleting.add_parsers(sub, common)
     blocking.add_parsers(sub, common)
+    snapshot = sub.add_parser("snapshot", parents=[common],
+                              help="record the inventory (names, hosts, flags, sizes and hashes of "
+                                   "values, never the values); prints its id")
+    snapshot.add_argument("--label", metavar="L", help="a name to refer to it by")
+    snapshot.add_argument("--list", action="store_true", help="list the snapshots instead")
+    diff = sub.add_parser("diff", parents=[common],
+                          help="what was added, removed or changed between two snapshots, or "
+                               "between a snapshot and now")
+    diff.add_argument("a", metavar="A", help="a snapshot id or label")
+    diff.add_argument("b", metavar="B", nargs="?", help="another one (default: now)")
+    watch = sub.add_parser("watch", parents=[common],
+                           help="print entries as they appear, change or vanish while the "
+                                "browser runs (Ctrl-C stops)")
+    watch.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds")
+    watch.add_argument("--count", type=int, metavar="N", help="stop after N changes")
+    watch.add_argument("--interval", type=float, default=0.5, metavar="S",
+                       help="how often the files are checked (default 0.5 s)")
+    watch.add_argument("--kinds", metavar="KIND,...",
+                       help="only these kinds: " + ",".join(engine.ALL_KINDS))
+    report = sub.add_parser(
+        "report", parents=[_global_options(defaults=False, formats=REPORT_FORMATS)],
+        help="a report of the inventory with explanations: html, pdf, csv, json or netscape")
+    report.add_argument("--output", required=True, metavar="FILE",
+                        help="where to write it; '-' for stdout (not for pdf)")
     return parser
 
 
@@ -294,6 +322,49 @@ def cmd_delete(args: argparse.Namespace, data_dir: Path) -> int:
     return deleting.cmd_delete(args, data_dir, _scan_classified(args, data_dir))
 
 
+@dataclass
+class Inputs:
+    """What a command works on: the chosen profiles, the errors choosing them
+    (a --profile that names none), and the classifier for the policy."""
+
+    profiles: list[Profile]
+    errors: list[ScanError]
+    classifier: Classifier
+
+
+def _inputs(args: argparse.Namespace, data_dir: Path) -> Inputs:
+    profiles, errors = select_profiles(args, data_dir)
+    classifier, list_errors = _classifier(args, data_dir)
+    return Inputs(profiles, errors + list_errors, classifier)
+
+
+def cmd_snapshot(args: argparse.Namespace, data_dir: Path) -> int:
+    from privacy_inspector.cli import snapshots
+
+    return snapshots.cmd_snapshot(args, data_dir, lambda: _inputs(args, data_dir))
+
+
+def cmd_diff(args: argparse.Namespace, data_dir: Path) -> int:
+    from privacy_inspector.cli import snapshots
+
+    return snapshots.cmd_diff(args, data_dir, lambda: _inputs(args, data_dir))
+
+
+def cmd_watch(args: argparse.Namespace, data_dir: Path) -> int:
+    from privacy_inspector.cli import watching
+
+    args.kinds = _kinds(args.kinds)
+    return watching.cmd_watch(args, data_dir, lambda: _inputs(args, data_dir))
+
+
+def cmd_report(args: argparse.Namespace, data_dir: Path) -> int:
+    from privacy_inspector.cli import reporting
+
+    if args.format not in REPORT_FORMATS:
+        raise UsageError("report needs --format " + "|".join(REPORT_FORMATS))
+    return reporting.cmd_report(args, data_dir, lambda: _inputs(args, data_dir))
+
+
 def _selector(args: argparse.Namespace, data_dir: Path):
     return lambda: select_profiles(args, data_dir)
 
@@ -313,7 +384,8 @@ def cmd_blocks(args: argparse.Namespace, data_dir: Path) -> int:
 COMMANDS = {"window": cmd_window, "scan": cmd_scan, "profiles": cmd_profiles, "explain": cmd_explain,
             "knowledge": cmd_knowledge, "clear": cmd_clear, "delete": cmd_delete,
             "undo": deleting.cmd_undo, "keep": deleting.cmd_keep, "block": cmd_block,
-            "unblock": cmd_unblock, "blocks": cmd_blocks}
+            "unblock": cmd_unblock, "blocks": cmd_blocks, "snapshot": cmd_snapshot,
+            "diff": cmd_diff, "watch": cmd_watch, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
