@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -42,11 +44,13 @@ from privacy_inspector.actions.delete import apply as apply_plan
 from privacy_inspector.actions.delete import undo as undo_journal
 from privacy_inspector.actions.journal import RETENTION_DAYS, newest_to_undo, purge
 from privacy_inspector.actions.keep import KeepList, KeepListError, label_for
-from privacy_inspector.core import demo, engine, walkthrough
+from privacy_inspector.core import demo, engine, snapshots, walkthrough
+from privacy_inspector.core import watch as live
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
 from privacy_inspector.core.settings import Settings
 from privacy_inspector.gui.blockdialog import RULE_WORDS, BlockDialog, RulesDialog, Target
+from privacy_inspector.gui.compare import NOW, CompareDialog, SnapshotDialog
 from privacy_inspector.gui.deletedialog import ASK_CLOSE, WAIT, DeleteDialog
 from privacy_inspector.gui.detail import DetailPane
 from privacy_inspector.gui.filterbar import FilterBar
@@ -57,12 +61,15 @@ from privacy_inspector.gui.models.groups import BY_ORGANIZATION, BY_SITE, GroupT
 from privacy_inspector.gui.presenter import PresenterPanel
 from privacy_inspector.gui.sidepanel import SidePanel
 from privacy_inspector.gui.summary import SummaryStrip
+from privacy_inspector.gui.watchpanel import EVENT_WORDS, WatchPanel
 from privacy_inspector.gui.workers import Pool, Task, TaskControl, run_task
 from privacy_inspector.platform import locks
 
 log = logging.getLogger(__name__)
 
 ZOOM_STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
+# How often live watch looks at the profiles' files (cheap: a stat of each).
+WATCH_INTERVAL_MS = 500
 
 
 @dataclass
@@ -163,6 +170,21 @@ class MainWindow(QMainWindow):
         self.outer.setStretchFactor(1, 4)
         self.outer.setSizes([250, 1110])
         self.setCentralWidget(self.outer)
+
+        self.watch_panel = WatchPanel()
+        self.watch_dock = QDockWidget(self.tr("Live watch"), self)
+        self.watch_dock.setObjectName("watch-dock")
+        self.watch_dock.setWidget(self.watch_panel)
+        self.watch_dock.hide()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.watch_dock)
+        self.watch_panel.entry_chosen.connect(self._show_watched)
+        self._watcher: live.Watcher | None = None
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setObjectName("watch-timer")
+        self._watch_timer.setInterval(WATCH_INTERVAL_MS)
+        self._watch_timer.timeout.connect(self._watch_tick)
+        self._watch_busy = False
+        self._marks: dict[str, str] = {}
 
         self._make_status_bar()
         self._make_actions()
@@ -297,12 +319,28 @@ class MainWindow(QMainWindow):
                "site in focus, explained step by step"))
         self.presenter_action.setCheckable(True)
         self.presenter_action.toggled.connect(self.set_presenting)
+        self.snapshot_action = self._action(
+            tr("Take &snapshot\u2026"), self.take_snapshot, "Ctrl+Shift+S",
+            tr("Record what is stored now (never the values), to compare with later"))
+        self.compare_action = self._action(tr("&Compare snapshots\u2026"), self.show_compare,
+                                           "Ctrl+Shift+C",
+                                           tr("What was added, removed or changed"))
+        self.watch_action = self._action(
+            tr("&Watch live"), None, "Ctrl+Shift+W",
+            tr("Show entries as they appear, change and vanish while you browse"))
+        self.watch_action.setCheckable(True)
+        self.watch_action.toggled.connect(self.set_watching)
+        self.export_action = self._action(
+            tr("&Export report\u2026"), self.export_report, "Ctrl+E",
+            tr("The inventory with explanations as HTML, PDF, CSV, JSON or cookies.txt "
+               "(values stay hidden)"))
         self.log_action = self._action(tr("Diagnostic &log"), self.show_log)
         self.about_action = self._action(tr("&About Privacy Inspector"), self.show_about)
 
         menus = self.menuBar()
         file_menu = menus.addMenu(tr("&File"))
-        for action in (self.rescan_action, self.demo_action, self.preferences_action):
+        for action in (self.rescan_action, self.demo_action, self.export_action,
+                       self.preferences_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -322,6 +360,9 @@ class MainWindow(QMainWindow):
         actions_menu.addSeparator()
         for action in (self.keep_site_action, self.keep_entry_action, self.keep_list_action):
             actions_menu.addAction(action)
+        tools_menu = menus.addMenu(tr("&Tools"))
+        for action in (self.watch_action, self.snapshot_action, self.compare_action):
+            tools_menu.addAction(action)
         help_menu = menus.addMenu(tr("&Help"))
         help_menu.addAction(self.log_action)
         help_menu.addAction(self.about_action)
@@ -867,6 +908,187 @@ class MainWindow(QMainWindow):
 
         self._reveal_task = run_task("reveal", work, done, failed, pool=self.context.pool)
 
+    # -- live watch ---------------------------------------------------------------------
+
+    @property
+    def watching(self) -> bool:
+        return self._watcher is not None
+
+    def set_watching(self, on: bool) -> None:
+        """Follow the profiles: a cheap look at their files every half second, a read of
+        only what changed, and each change in the timeline and the table."""
+        if on == self.watching:
+            return
+        if self.watch_action.isChecked() != on:
+            self.watch_action.setChecked(on)
+        if not on:
+            self._watch_timer.stop()
+            self._watcher = None
+            self.watch_panel.stop()
+            self.status.setText(self.tr("Live watch stopped."))
+            return
+        watcher = self._watcher = live.Watcher(self.context.profiles,
+                                               classifier=self.context.classifier,
+                                               interval=WATCH_INTERVAL_MS / 1000)
+        self._marks = {}
+        self.watch_dock.show()
+        self.watch_panel.start(live.notices(self.context.profiles))
+        self._watch_busy = True
+
+        def work(control: TaskControl) -> list[Entry]:
+            watcher.baseline()
+            return watcher.entries()
+
+        def started(entries: list[Entry]) -> None:
+            self._watch_busy = False
+            if self._watcher is not watcher:
+                return
+            self._show_watched_entries(entries)
+            self._watch_timer.start()
+            self.status.setText(self.tr("Watching {0} profiles.").format(len(watcher.profiles)))
+
+        run_task("watch", work, started, self._watch_failed, pool=self.context.pool)
+
+    def _watch_tick(self) -> None:
+        watcher = self._watcher
+        if watcher is None or self._watch_busy:
+            return
+        self._watch_busy = True
+
+        def work(control: TaskControl) -> tuple[list[live.Change], list[Entry]]:
+            changes = watcher.poll()
+            return changes, (watcher.entries() if changes else [])
+
+        def done(result: tuple[list[live.Change], list[Entry]]) -> None:
+            self._watch_busy = False
+            changes, entries = result
+            if not changes or self._watcher is not watcher:
+                return
+            for change in changes:
+                if change.entry is not None and change.kind != live.REMOVED:
+                    self._marks[change.entry.id] = (
+                        f"{EVENT_WORDS.get(change.kind, change.kind)} {change.at[11:19]}")
+            self.watch_panel.add(changes)
+            self._show_watched_entries(entries)
+            log.info("live watch: %d changes", len(changes))
+
+        run_task("watch", work, done, self._watch_failed, pool=self.context.pool)
+
+    def _show_watched_entries(self, entries: list[Entry]) -> None:
+        if not self._setting("include_stale", True):
+            entries = [e for e in entries if not e.stale]
+        if self._last is not None:
+            self._last.entries = entries
+        self.entries.set_rows(entries)
+        self.entries.set_marks(dict(self._marks))
+
+    def _watch_failed(self, exc: BaseException) -> None:
+        self._watch_busy = False
+        log.error("live watch failed: %s", type(exc).__name__)
+        self.set_watching(False)
+        self.status.setText(self.tr("Live watch stopped: {0}").format(type(exc).__name__))
+
+    def _show_watched(self, entry: Entry) -> None:
+        self.detail.show_entry(entry)
+        for row in range(self.proxy.rowCount()):
+            shown = self.proxy.index(row, 0).data(RecordRole)
+            if shown is not None and shown.id == entry.id:
+                self.table.selectRow(row)
+                break
+
+    # -- reports ------------------------------------------------------------------------
+
+    # Asks where to save (tests answer for the user): (path or "", chosen filter).
+    save_file_name = staticmethod(QFileDialog.getSaveFileName)
+
+    def export_report(self) -> None:
+        """The same reports as ``report --format ...``, of what the window shows now
+        (values are never included from here: the window holds none)."""
+        if self._last is None:
+            return
+        from privacy_inspector import reports
+
+        filters = {f"{desc} (*{suffix})": fmt for fmt, (desc, suffix) in reports.FILE_TYPES.items()}
+        path, chosen = self.save_file_name(self, self.tr("Export report"),
+                                           str(Path.home() / "privacy-report.html"),
+                                           ";;".join(filters))
+        if not path:
+            return
+        fmt = filters.get(chosen) or next(
+            (f for f, (_, suffix) in reports.FILE_TYPES.items() if path.endswith(suffix)), "html")
+        report = reports.build_report(self._last.entries, self._last.profiles,
+                                      self.context.classifier, self._last.errors)
+        try:
+            # On this thread: the PDF is printed by Qt, which wants the GUI thread.
+            reports.write_report(report, fmt, Path(path))
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, self.tr("Export report"),
+                                self.tr("The report could not be written: {0}").format(exc))
+            return
+        note = self.tr("Report written to {0}.").format(path)
+        if fmt == "netscape":
+            note += " " + self.tr("It holds no values: the command line's report "
+                                  "--format netscape --show-values writes them.")
+        self.status.setText(note)
+        log.info("report written as %s", fmt)
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def take_snapshot(self) -> None:
+        dialog = SnapshotDialog(self)
+        if self.context.confirm(dialog) != QDialog.DialogCode.Accepted:
+            return
+        label = dialog.label.text().strip() or None
+        data_dir, classifier = self.context.data_dir, self.context.classifier
+        profiles = list(self.context.profiles)
+        try:
+            snapshots.check_label(data_dir, label)
+        except snapshots.SnapshotError as exc:
+            QMessageBox.warning(self, self.tr("Take snapshot"), str(exc))
+            return
+
+        def work(control: TaskControl) -> snapshots.SnapshotInfo:
+            return snapshots.take_now(data_dir, profiles, classifier, label=label)
+
+        def done(info: snapshots.SnapshotInfo) -> None:
+            self.status.setText(self.tr("{0} recorded: {1} entries.").format(
+                info.name.capitalize(), info.count))
+            log.info("snapshot %s taken", info.id)
+
+        self.status.setText(self.tr("Taking a snapshot\u2026"))
+        run_task("snapshot", work, done, self._snapshot_failed, pool=self.context.pool)
+
+    def _snapshot_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, snapshots.SnapshotError) else type(exc).__name__
+        log.error("snapshot failed: %s", type(exc).__name__)
+        self.status.setText(self.tr("The snapshot failed: {0}").format(message))
+
+    def show_compare(self) -> None:
+        data_dir, classifier = self.context.data_dir, self.context.classifier
+        try:
+            known = snapshots.list_snapshots(data_dir)
+        except snapshots.SnapshotError as exc:
+            QMessageBox.warning(self, self.tr("Compare snapshots"), str(exc))
+            return
+        profiles = list(self.context.profiles)
+
+        def compare(first: int, second: int | str) -> None:
+            def work(control: TaskControl) -> snapshots.Diff:
+                old = snapshots.load(data_dir, first)
+                new = (snapshots.scan_now(data_dir, profiles, classifier) if second == NOW
+                       else snapshots.load(data_dir, second))
+                return snapshots.diff(old, new)
+
+            def failed(exc: BaseException) -> None:
+                dialog.show_error(str(exc) if isinstance(exc, snapshots.SnapshotError)
+                                  else self.tr("The comparison failed ({0}).")
+                                  .format(type(exc).__name__))
+
+            run_task("compare", work, dialog.show_diff, failed, pool=self.context.pool)
+
+        dialog = CompareDialog(known, compare, self)
+        self.context.confirm(dialog)
+
     # -- presenter mode -----------------------------------------------------------------
 
     @property
@@ -1004,6 +1226,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: Any) -> None:
+        self._watch_timer.stop()
+        self._watcher = None
         if self._scan_task is not None and not self._scan_task.done:
             self._scan_task.cancel()
         settings = self._settings()

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from privacy_inspector.actions.block import rule_for_host
 from privacy_inspector.browsers.cookie_rules import CookieRule
@@ -141,6 +141,9 @@ class EntryTableModel(QAbstractTableModel):
         self._bold_struck = QFont(self._bold)
         self._bold_struck.setStrikeOut(True)
         self._rules: Mapping[str, Sequence[CookieRule]] = {}
+        # Live watch: entry id -> what happened to it and when ("appeared 05:12:03").
+        self._marks: Mapping[str, str] = {}
+        self._mark_brush = QBrush(QColor(255, 236, 140, 110))
         self._rule_cache: dict[tuple[str, str], CookieRule | None] = {}
 
     @property
@@ -157,6 +160,13 @@ class EntryTableModel(QAbstractTableModel):
         """The cookie rules in force, by profile path, for the entries' state."""
         self._rules = rules
         self._rule_cache = {}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1,
+                                                               len(_HEADERS) - 1))
+
+    def set_marks(self, marks: Mapping[str, str]) -> None:
+        """Entries that appeared or changed while watching: shaded, and said in the tooltip."""
+        self._marks = marks
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1,
                                                                len(_HEADERS) - 1))
@@ -209,12 +219,16 @@ class EntryTableModel(QAbstractTableModel):
             if entry.tracker:
                 return self._bold_struck if blocked else self._bold
             return self._struck if blocked else None
+        if role == Qt.ItemDataRole.BackgroundRole and self._marks and entry.id in self._marks:
+            return self._mark_brush
         if role == Qt.ItemDataRole.ToolTipRole and column == COL_NAME:
+            lines = [entry.purpose] if entry.purpose else []
             rule = self.rule_of(entry) if self._rules else None
             if rule is not None:
-                said = self.tr(RULE_TEXT[rule.mode]).format(rule.domain)
-                return f"{entry.purpose}\n{said}" if entry.purpose else said
-            return entry.purpose or None
+                lines.append(self.tr(RULE_TEXT[rule.mode]).format(rule.domain))
+            if self._marks and entry.id in self._marks:
+                lines.append(self.tr("Live watch: {0}").format(self._marks[entry.id]))
+            return "\n".join(lines) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
