@@ -71,6 +71,15 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def has_sqlite_header(path: Path) -> bool:
+    """Whether ``path`` starts as every SQLite database does; OSError if it cannot be read."""
+    with open(path, "rb") as f:
+        return f.read(16) == SQLITE_HEADER
+
+
 def write_private_file(path: Path, data: bytes, *, durable_name: bool = True) -> None:
     """Replace one of the app's own files by ``data``, atomically and 0600."""
     write_file_atomically(path, data, FILE_MODE, durable_name=durable_name)

@@ -250,12 +250,8 @@ class _Columns:
 
 def _sqlite_file(profile: Profile, name: str) -> Path | None:
     path = profile.path / name
-    try:
-        with open(path, "rb") as f:
-            if f.read(16) == leveldb.SQLITE_HEADER:
-                return path
-    except OSError:
-        pass
+    if leveldb.is_sqlite(path):
+        return path
     return None
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from privacy_inspector.browsers import chromium_storage as cs
@@ -84,14 +83,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(16) == leveldb.SQLITE_HEADER
-    except OSError:
-        return False
 
 
 class _Removal:
@@ -160,7 +151,7 @@ class _Writer:
         self.folder = profile.path / self.store
 
     def _check(self) -> None:
-        if _is_sqlite(self.profile.path / self.sqlite_name):
+        if leveldb.is_sqlite(self.profile.path / self.sqlite_name):
             raise WriteError(f"this profile also keeps this storage in Chromium's SQLite format "
                              f"({self.sqlite_name}), which this app cannot change yet; "
                              "nothing was changed")

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from privacy_inspector import paths
 from privacy_inspector.browsers import sqlitecopy
 from privacy_inspector.browsers.base import STORAGE_COLUMNS, ReadOptions, StorageFactory
 from privacy_inspector.browsers.firefox import parse_origin_attributes
@@ -55,7 +56,6 @@ _INTERNAL_SCHEMES = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 _SCHEME = re.compile(r"[a-z][a-z0-9.-]*\Z")
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # How many per-file problems one reader reports in full before it only counts.
 PROBLEM_LIMIT = 20
@@ -359,7 +359,7 @@ def in_place_uri(path: str) -> str | None:
         raise
     except OSError:
         return None  # locked or unreadable: open_copy says which
-    if len(head) < 100 or not head.startswith(_SQLITE_MAGIC) or head[18] != 1 or head[19] != 1:
+    if len(head) < 100 or not head.startswith(paths.SQLITE_HEADER) or head[18] != 1 or head[19] != 1:
         return None
     if os.path.lexists(path + "-wal") or os.path.lexists(path + "-journal"):
         return None

@@ -54,6 +54,8 @@ from pathlib import Path
 
 import cramjam
 
+from privacy_inspector import paths
+
 TABLE_MAGIC = 0xDB4775248B80FB57
 LOG_BLOCK_SIZE = 32768
 _LOG_HEADER = 7
@@ -70,7 +72,6 @@ IDB_COMPARATOR = "idb_cmp1"
 
 # What marks Chromium's SQLite-backed DOM storage experiment in a LevelDB folder.
 EXPERIMENT_TAGS = ("exp-v1",)
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 _ATTEMPTS = 3
 _MANIFEST_NAME = re.compile(r"MANIFEST-(\d+)")
@@ -528,10 +529,10 @@ def _read(path: Path) -> bytes:
         return f.read()
 
 
-def _is_sqlite(path: Path) -> bool:
+def is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is an SQLite database (False when it cannot be read)."""
     try:
-        with open(path, "rb") as f:
-            return f.read(16) == SQLITE_HEADER
+        return paths.has_sqlite_header(path)
     except OSError:
         return False
 
@@ -561,7 +562,7 @@ def _no_current(folder: Path) -> LevelDBError:
     except FileNotFoundError:
         return LevelDBError("the folder does not exist")
     except NotADirectoryError:
-        if _is_sqlite(folder):
+        if is_sqlite(folder):
             return UnsupportedFormatError(
                 "it is an SQLite database (Chromium's SQLite-backed storage), "
                 "which this app cannot read yet"
@@ -569,7 +570,7 @@ def _no_current(folder: Path) -> LevelDBError:
         return LevelDBError("it is a file, not a LevelDB folder")
     except OSError as exc:
         return LevelDBError(f"the folder cannot be read ({exc.strerror})")
-    if any(_is_sqlite(folder / n) for n in names if not _DB_FILE.fullmatch(n)):
+    if any(is_sqlite(folder / n) for n in names if not _DB_FILE.fullmatch(n)):
         return UnsupportedFormatError(
             "it holds SQLite databases (Chromium's SQLite-backed storage), "
             "which this app cannot read yet"

@@ -260,11 +260,10 @@ def _fail(path: Path, what: str, code: str, exc: BaseException | None = None) ->
 def _read(path: Path) -> dict[str, str]:
     """The stored rows of an existing settings file, opened read-only so nothing is changed."""
     try:
-        with open(path, "rb") as f:
-            header = f.read(16)
+        is_sqlite = paths.has_sqlite_header(path)
     except OSError as e:
         raise _fail(path, "the settings file cannot be read", "unreadable", e) from None
-    if header != b"SQLite format 3\x00":
+    if not is_sqlite:
         raise _fail(path, "the settings file is damaged or not a database", "corrupt")
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)

@@ -336,11 +336,10 @@ def _open(data_dir: Path, *, create: bool) -> sqlite3.Connection | None:
         return None
     if not fresh:
         try:
-            with open(path, "rb") as f:
-                header = f.read(16)
+            is_sqlite = paths.has_sqlite_header(path)
         except OSError as e:
             raise _fail(path, "the snapshot database cannot be read", "unreadable", e) from None
-        if header != b"SQLite format 3\x00":
+        if not is_sqlite:
             raise _fail(path, "the snapshot database is damaged or not a database", "corrupt")
     try:
         if fresh:
@@ -525,12 +524,17 @@ def _find(conn: sqlite3.Connection, ref: str | int, data_dir: Path) -> SnapshotI
     return _info(rows[0])
 
 
-def load(data_dir: Path, ref: str | int) -> Snapshot:
-    """The snapshot with id or label ``ref``; SnapshotError(unknown) if there is none."""
+def _open_existing(data_dir: Path, ref: str | int) -> sqlite3.Connection:
     conn = _open(data_dir, create=False)
     if conn is None:
         raise SnapshotError(f"no snapshot {str(ref)!r}: none has been taken yet",
                             code="unknown")
+    return conn
+
+
+def load(data_dir: Path, ref: str | int) -> Snapshot:
+    """The snapshot with id or label ``ref``; SnapshotError(unknown) if there is none."""
+    conn = _open_existing(data_dir, ref)
     try:
         info = _find(conn, ref, data_dir)
         rows = conn.execute(
@@ -560,10 +564,7 @@ def _item(row: Sequence[Any]) -> Item:
 
 def delete(data_dir: Path, ref: str | int) -> SnapshotInfo:
     """Forget one snapshot (by id or label); returns what it was."""
-    conn = _open(data_dir, create=False)
-    if conn is None:
-        raise SnapshotError(f"no snapshot {str(ref)!r}: none has been taken yet",
-                            code="unknown")
+    conn = _open_existing(data_dir, ref)
     try:
         info = _find(conn, ref, data_dir)
         conn.execute("BEGIN IMMEDIATE")

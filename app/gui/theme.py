@@ -9,21 +9,25 @@ from PySide6.QtWidgets import QApplication
 THEMES = ("system", "light", "dark")
 
 
-def _dark_palette() -> QPalette:
+def _palette(colours: dict[QPalette.ColorRole, str], disabled: str) -> QPalette:
     palette = QPalette()
+    for r, colour in colours.items():
+        palette.setColor(r, QColor(colour))
     role = QPalette.ColorRole
-    colours = {
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor(disabled))
+    return palette
+
+
+def _dark_palette() -> QPalette:
+    role = QPalette.ColorRole
+    return _palette({
         role.Window: "#2b2b2b", role.WindowText: "#e8e8e8", role.Base: "#1e1e1e",
         role.AlternateBase: "#262626", role.ToolTipBase: "#333333", role.ToolTipText: "#f0f0f0",
         role.Text: "#e8e8e8", role.Button: "#353535", role.ButtonText: "#e8e8e8",
         role.BrightText: "#ffffff", role.Highlight: "#3d7bd9", role.HighlightedText: "#ffffff",
         role.Link: "#8ab4f8", role.PlaceholderText: "#9a9a9a",
-    }
-    for r, colour in colours.items():
-        palette.setColor(r, QColor(colour))
-    for r in (role.WindowText, role.Text, role.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#7a7a7a"))
-    return palette
+    }, disabled="#7a7a7a")
 
 
 def effective(theme: str) -> str:
@@ -44,17 +48,11 @@ def apply_theme(app: QApplication, theme: str) -> str:
 
 def high_contrast_palette() -> QPalette:
     """White on black with yellow selection: presenter mode on a projector or a shared screen."""
-    palette = QPalette()
     role = QPalette.ColorRole
-    colours = {
+    return _palette({
         role.Window: "#000000", role.WindowText: "#ffffff", role.Base: "#000000",
         role.AlternateBase: "#1a1a1a", role.ToolTipBase: "#000000", role.ToolTipText: "#ffffff",
         role.Text: "#ffffff", role.Button: "#000000", role.ButtonText: "#ffffff",
         role.BrightText: "#ffff00", role.Highlight: "#ffff00", role.HighlightedText: "#000000",
         role.Link: "#00ffff", role.PlaceholderText: "#d0d0d0",
-    }
-    for r, colour in colours.items():
-        palette.setColor(r, QColor(colour))
-    for r in (role.WindowText, role.Text, role.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#bdbdbd"))
-    return palette
+    }, disabled="#bdbdbd")

@@ -17,6 +17,7 @@ from pathlib import Path
 import plyvel
 import pytest
 
+from privacy_inspector import paths
 from privacy_inspector.actions import delete as deleting
 from privacy_inspector.actions.keep import KeepList
 from privacy_inspector.browsers import chromium_storage as cs
@@ -255,7 +256,7 @@ def test_entries_already_gone_are_left_out(local):
 
 def test_a_profile_with_chromiums_sqlite_storage_is_refused(local):
     profile, folder, records = local
-    (profile.path / "LocalStorage").write_bytes(leveldb.SQLITE_HEADER + b"\x00" * 100)
+    (profile.path / "LocalStorage").write_bytes(paths.SQLITE_HEADER + b"\x00" * 100)
     journal = _Journal(folder)
     with pytest.raises(WriteError, match="SQLite"):
         csw.LocalStorageWriter(profile).delete(_local_entries(profile), journal)
