@@ -1117,6 +1117,9 @@ class MainWindow(QMainWindow):
             self.detail.show_entry(self.detail.entry)  # masks a value shown before
             self.reveal_action.setEnabled(False)
             self.presenter.show()
+            width = max(self.inner.width(), 900)
+            self._presenting["splitter"] = self.inner.saveState()
+            self.inner.setSizes([width * 11 // 20, 0, width * 9 // 20])
             self._present_site(self._presenting["focus"])
             self.status.setText(self.tr("Presenter mode: values stay hidden. F5 leaves it; "
                                         "Page Up and Page Down walk through the steps."))
@@ -1129,6 +1132,8 @@ class MainWindow(QMainWindow):
             self.side.show()
             self.detail.presenting = False
             self.detail.show()
+            if "splitter" in saved:
+                self.inner.restoreState(saved["splitter"])
             self.reveal_action.setEnabled(True)
             self.filters.set_extra(ids=None, hide_unrelated=False)
 

@@ -111,8 +111,9 @@ class SummaryStrip(QWidget):
         trackers = [e for e in entries if e.tracker]
         companies = len({e.organization for e in trackers if e.organization})
         sites = len({e.site for e in entries} - {None})
-        self.totals.setText(self.tr("{0} entries\n{1} trackers from {2} companies\n{3} sites").format(
-            f"{len(entries):,}", f"{len(trackers):,}", companies, f"{sites:,}"))
+        self.totals.setText(self.tr("{0} entries\n{1} trackers from {2} {3}\n{4} sites").format(
+            f"{len(entries):,}", f"{len(trackers):,}", companies,
+            self.tr("company") if companies == 1 else self.tr("companies"), f"{sites:,}"))
         company_bars, category_bars = tracker_bars(trackers)
         self.by_company.set_bars(company_bars)
         self.by_category.set_bars(category_bars)

@@ -24,6 +24,7 @@ def test_presenter_mode_walks_through_the_owner_and_its_third_parties(demo_windo
     assert window.palette().color(QPalette.ColorRole.Base).name() == "#000000"
     assert not window.reveal_action.isEnabled()
     assert window.presenter.isVisible() and not window.detail.isVisible()
+    assert window.presenter.width() > 300  # given room in the splitter, not squeezed to nothing
 
     panel = window.presenter
     titles = [s.title for s in panel.steps]
