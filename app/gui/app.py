@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from privacy_inspector import APP_ID, bundled
 from privacy_inspector.core import imports
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.policy import Policy, PolicyError, load_policy
@@ -146,7 +147,11 @@ def run(profiles: Sequence[Profile], *, data_dir: Path, policy_option: Path | No
     assert isinstance(app, QApplication)
     app.setApplicationName("Privacy Inspector")
     app.setOrganizationName("privacy-inspector")
-    app.setDesktopFileName("io.github.privacy_inspector.PrivacyInspector")
+    app.setDesktopFileName(APP_ID)
+    # The desktop's icon theme has it once installed (.desktop, Flatpak); else the bundled SVG.
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon.fromTheme(APP_ID, QIcon(str(bundled.path("icons", f"{APP_ID}.svg")))))
     handler = logview.install()
     settings, settings_problem = load_settings(data_dir)
     theme.apply_theme(app, settings.get("theme") if settings is not None else "system")

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from privacy_inspector import APP_ID
 from privacy_inspector.core.records import Engine, Profile
 from privacy_inspector.platform import locations
 from privacy_inspector.platform.locations import LINUX, MACOS, WINDOWS, Location
@@ -35,7 +36,12 @@ def current_system() -> str:
 
 def expand(template: str, home: Path, env: Mapping[str, str]) -> list[Path]:
     """The folders a location template stands for (several where it has a glob)."""
-    xdg = env.get("XDG_CONFIG_HOME") or str(home / ".config")
+    # Inside a Flatpak, XDG_CONFIG_HOME is the app's own folder under ~/.var/app;
+    # the browsers' profiles are in the host's.
+    if env.get("FLATPAK_ID"):
+        xdg = env.get("HOST_XDG_CONFIG_HOME") or str(home / ".config")
+    else:
+        xdg = env.get("XDG_CONFIG_HOME") or str(home / ".config")
     local = env.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
     roaming = env.get("APPDATA") or str(home / "AppData" / "Roaming")
     text = template
@@ -76,8 +82,8 @@ def _access_problem(path: Path, sandbox: str | None, browser: str, system: str) 
     if Path("/.flatpak-info").exists():
         return (
             f"this copy of Privacy Inspector runs in a Flatpak sandbox that cannot see {path}; "
-            f"allow it with: flatpak override --user --filesystem={path}:ro "
-            "org.privacyinspector.PrivacyInspector"
+            f"allow it with: flatpak override --user --filesystem={path} {APP_ID} "
+            "(read-write, so that deleting and blocking work too)"
         )
     if sandbox == "snap":
         return f"{path} belongs to a Snap package and is not readable by this user"

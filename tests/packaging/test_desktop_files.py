@@ -38,8 +38,16 @@ def test_the_desktop_file_starts_the_installed_command_with_the_apps_icon():
 
 def test_the_window_says_it_belongs_to_this_desktop_file():
     # Wayland compositors and docks match a window to its .desktop file by this name.
+    import privacy_inspector
+
+    assert privacy_inspector.APP_ID == APP_ID
     source = (ROOT / "app" / "gui" / "app.py").read_text(encoding="utf-8")
-    assert f'setDesktopFileName("{APP_ID}")' in source
+    assert "app.setDesktopFileName(APP_ID)" in source
+    # The window's icon ships in the data package, under the same name.
+    from privacy_inspector import bundled
+
+    shipped = bundled.path("icons", f"{APP_ID}.svg").read_bytes()
+    assert shipped == (ROOT / "packaging" / "icons" / f"{APP_ID}.svg").read_bytes()
 
 
 def test_the_metainfo_passes_appstreamcli_validate():

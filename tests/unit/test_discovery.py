@@ -258,3 +258,17 @@ def test_resolve_refuses_what_is_not_a_profile(tmp_path, make, message):
 def _mkdir(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_inside_a_flatpak_the_hosts_config_folder_is_searched(tmp_path):
+    # Flatpak points XDG_CONFIG_HOME at the app's own folder; the browsers are the host's.
+    env = {"FLATPAK_ID": "io.github.privacy_inspector.PrivacyInspector",
+           "XDG_CONFIG_HOME": str(tmp_path / ".var" / "app" / "x" / "config")}
+    assert discovery.expand("$XDG_CONFIG_HOME/chromium", tmp_path, env) == [
+        tmp_path / ".config" / "chromium"]
+    env["HOST_XDG_CONFIG_HOME"] = str(tmp_path / "elsewhere")
+    assert discovery.expand("$XDG_CONFIG_HOME/chromium", tmp_path, env) == [
+        tmp_path / "elsewhere" / "chromium"]
+    del env["FLATPAK_ID"]
+    assert discovery.expand("$XDG_CONFIG_HOME/chromium", tmp_path, env) == [
+        tmp_path / ".var" / "app" / "x" / "config" / "chromium"]
