@@ -196,6 +196,10 @@ def write_explanation(out: TextIO, fmt: str, explanation: Explanation) -> None:
     if explanation.clauses:
         ids = ", ".join(cid for cid, _, _ in explanation.clauses)
         out.write(f"\nThe privacy policy covers it in: {ids}\n")
+        if explanation.source:
+            title, url, archived = explanation.source
+            out.write(f"  (quoted from {title}, {url}"
+                      + (f", archived {archived})\n" if archived else ")\n"))
         for cid, title, text in explanation.clauses:
             out.write(f"\n  [{cid}] {title}\n")
             for line in textwrap.wrap(f"\u201c{text}\u201d", width=76):

@@ -37,6 +37,8 @@ class Explanation:
     # What the visitor can do: (label, url or None).
     choices: tuple[tuple[str, str | None], ...]
     not_covered: str | None
+    # Where the quoted words come from: (title, url, archived date or None).
+    source: tuple[str, str, str | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,8 @@ class Explanation:
             ],
             "choices": [{"label": label, "url": url} for label, url in self.choices],
             "not_covered": self.not_covered,
+            "policy_source": ({"title": self.source[0], "url": self.source[1],
+                               "archived": self.source[2]} if self.source else None),
         }
 
 
@@ -134,4 +138,6 @@ def explain(entry: Entry, classifier: Classifier) -> Explanation:
         clauses=clauses,
         choices=tuple(choices),
         not_covered=not_covered,
+        source=(policy.source.title, policy.source.url,
+                policy.source.archived.isoformat() if policy.source.archived else None),
     )

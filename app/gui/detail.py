@@ -60,6 +60,15 @@ def attributes(entry: Entry) -> list[tuple[str, str]]:
     return [(label, text) for label, text in rows if text]
 
 
+def source_html(policy: Any) -> str:
+    """Where the policy's words come from, as a link: none is quoted without it."""
+    esc = html.escape
+    source = policy.source
+    archived = f", archived {source.archived.isoformat()}" if source.archived else ""
+    return (f"<p><small>From <a href='{esc(source.url, quote=True)}'>{esc(source.title)}</a>"
+            f"{esc(archived)}</small></p>")
+
+
 def explanation_html(entry: Entry, classifier: Classifier, rule: str | None = None) -> str:
     """The explanation as HTML; every piece of text is escaped.  ``rule`` says
     which cookie rule of the browser governs the entry's site, if one does."""
@@ -77,6 +86,7 @@ def explanation_html(entry: Entry, classifier: Classifier, rule: str | None = No
     parts.append("</table>")
     if e.clauses:
         parts.append(f"<h3>What {esc(possessive(classifier.policy.owner.name))} privacy policy says</h3>")
+        parts.append(source_html(classifier.policy))
         for clause_id, title, text in e.clauses:
             parts.append(f"<p><b>{esc(title)}</b> <i>({esc(clause_id)})</i></p>")
             parts.append(f"<blockquote>\u201c{esc(text)}\u201d</blockquote>")

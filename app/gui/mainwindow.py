@@ -1148,8 +1148,7 @@ class MainWindow(QMainWindow):
         owner_sites = list(classifier.policy.owner.sites)
         others = sorted({e.site for e in entries if e.site and not e.stale} - set(owner_sites))
         self.presenter.set_sites(owner_sites + others, focus)
-        self.presenter.set_steps(walkthrough.steps(entries, classifier, focus),
-                                 classifier.policy.owner.name)
+        self.presenter.set_steps(walkthrough.steps(entries, classifier, focus), classifier.policy)
 
     # -- view settings ----------------------------------------------------------------
 

@@ -25,15 +25,18 @@ from PySide6.QtWidgets import (
 
 from privacy_inspector.core.classify import possessive
 from privacy_inspector.core.walkthrough import Step
+from privacy_inspector.gui.detail import source_html
 
 
-def step_html(step: Step, number: int, total: int, owner: str) -> str:
-    """One step as HTML; every piece of text is escaped."""
+def step_html(step: Step, number: int, total: int, policy: Any) -> str:
+    """One step as HTML; every piece of text is escaped, and the policy's words cite it."""
+    owner = policy.owner.name
     esc = html.escape
     parts = [f"<p><i>Step {number} of {total}</i></p><h2>{esc(step.title)}</h2>"]
     parts += [f"<p>{esc(p)}</p>" for p in step.paragraphs]
     if step.clauses:
         parts.append(f"<h3>What {esc(possessive(owner))} privacy policy says</h3>")
+        parts.append(source_html(policy))
         for clause_id, title, text in step.clauses:
             parts.append(f"<p><b>{esc(title)}</b> <i>({esc(clause_id)})</i></p>"
                          f"<blockquote>\u201c{esc(text)}\u201d</blockquote>")
@@ -56,7 +59,7 @@ class PresenterPanel(QWidget):
         super().__init__(parent)
         self._steps: list[Step] = []
         self._index = 0
-        self._owner = ""
+        self._policy: Any = None
         self.focus = QComboBox()
         self.focus.setAccessibleName(self.tr("Site in focus"))
         self.focus.activated.connect(lambda _: self.focus_chosen.emit(self.focus.currentText()))
@@ -101,9 +104,9 @@ class PresenterPanel(QWidget):
         self.focus.setCurrentText(focus)
         self.focus.blockSignals(False)
 
-    def set_steps(self, steps: Sequence[Step], owner: str) -> None:
+    def set_steps(self, steps: Sequence[Step], policy: Any) -> None:
         self._steps = list(steps)
-        self._owner = owner
+        self._policy = policy
         self.show_step(0)
 
     def show_step(self, index: int) -> None:
@@ -116,7 +119,7 @@ class PresenterPanel(QWidget):
             return
         self._index = max(0, min(index, len(self._steps) - 1))
         step = self._steps[self._index]
-        self.text.setHtml(step_html(step, self._index + 1, len(self._steps), self._owner))
+        self.text.setHtml(step_html(step, self._index + 1, len(self._steps), self._policy))
         self.position.setText(self.tr("Step {0} of {1}: {2}").format(
             self._index + 1, len(self._steps), step.title))
         self.back.setEnabled(self._index > 0)

@@ -96,6 +96,9 @@ def test_selecting_an_entry_explains_it_with_the_policy_words(demo_window):
     text = window.detail.browser.toPlainText()
     assert "Google (Google Analytics), third party, set on LiveOps' domain by Google's script" in text
     assert "Clickstream data" in text and "clickstream" in text
+    # The policy's words come with their source.
+    assert "From Privacy Policy | LiveOps" in text and "archived 2016-06-06" in text
+    assert "web.archive.org/web/20160606035635" in window.detail.browser.toHtml()
     assert "looks like a unique identifier" in text
     assert window.detail.value_text.text() == MASK
     assert window.detail.reveal_button.isEnabled()

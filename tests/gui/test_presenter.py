@@ -38,6 +38,8 @@ def test_presenter_mode_walks_through_the_owner_and_its_third_parties(demo_windo
     panel.next.click()
     assert {e.party for e in _shown(window)} == {"first_party"}
     assert "What LiveOps' privacy policy says" in panel.text.toPlainText()
+    # No policy text without its source.
+    assert "web.archive.org" in panel.text.toHtml() and "archived 2016-06-06" in panel.text.toPlainText()
     panel.next.click()
     google = _shown(window)
     assert {e.organization for e in google} == {"Google"}

@@ -133,6 +133,10 @@ def test_explain_quotes_the_covering_clauses_and_the_choices(capsys, data_dir):
     assert "[interest-based-ads]" in out
     assert "We partner with a third party to either display advertising" in out
     assert "http://preferences-mgr.truste.com/" in out and "http://www.youronlinechoices.eu/" in out
+    # No quote without its source.
+    assert ("(quoted from Privacy Policy | LiveOps Cloud Contact Center | Call Center Software, "
+            "https://web.archive.org/web/20160606035635id_/http%3A//www.liveops.com/privacy-policy, "
+            "archived 2016-06-06)") in out
 
 
 def test_explain_says_whether_a_hidden_value_looks_like_an_id(capsys, data_dir):
@@ -160,6 +164,7 @@ def test_explain_json_and_an_entry_the_policy_does_not_cover(capsys, data_dir):
     assert explanation["not_covered"] == (
         "LiveOps' privacy policy does not cover this cookie: it was set by "
         "www.example-news.org, not in LiveOps' context.")
+    assert explanation["policy_source"]["archived"] == "2016-06-06"
 
 
 def test_explain_an_unknown_id(capsys, data_dir):
