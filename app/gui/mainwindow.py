@@ -1,14 +1,16 @@
-"""The main window: it composes the panes and the actions, and nothing more.
+"""The main window: it composes the panes and the actions, scans and reveals.
 
-The work happens elsewhere: scans and reveals in ``workers`` tasks over the
-engine, text in ``core.explain``, tables in ``models``, plans in ``actions``
-(deleting, blocking), their dialogs in ``deletedialog`` and ``blockdialog``.
+Each feature's part of the window is a mixin in a module of its own:
+``deleting`` (Delete, Clear trackers, Undo, the keep list), ``blocking``,
+``watching`` (live watch), ``snapshotting``, ``exporting`` (reports) and
+``presenting`` (presenter mode).  The work happens elsewhere: scans and
+reveals in ``workers`` tasks over the engine, text in ``core.explain``,
+tables in ``models``, plans in ``actions``, dialogs in their own modules.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QDockWidget,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -39,37 +39,31 @@ from PySide6.QtWidgets import (
 
 from privacy_inspector import __version__, bundled
 from privacy_inspector.actions import block as blocking
-from privacy_inspector.actions.delete import Outcome, Selection, make_plan
-from privacy_inspector.actions.delete import apply as apply_plan
-from privacy_inspector.actions.delete import undo as undo_journal
-from privacy_inspector.actions.journal import RETENTION_DAYS, newest_to_undo, purge
-from privacy_inspector.actions.keep import KeepList, KeepListError, label_for
-from privacy_inspector.core import demo, engine, snapshots, walkthrough
-from privacy_inspector.core import watch as live
+from privacy_inspector.core import demo, engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Entry, Profile, ScanError
 from privacy_inspector.core.settings import Settings
-from privacy_inspector.gui.blockdialog import RULE_WORDS, BlockDialog, RulesDialog, Target
-from privacy_inspector.gui.compare import NOW, CompareDialog, SnapshotDialog
-from privacy_inspector.gui.deletedialog import ASK_CLOSE, WAIT, DeleteDialog
+from privacy_inspector.gui.blocking import BlockingMixin
+from privacy_inspector.gui.deleting import DeletingMixin
 from privacy_inspector.gui.detail import DetailPane
+from privacy_inspector.gui.exporting import ReportsMixin
 from privacy_inspector.gui.filterbar import FilterBar
-from privacy_inspector.gui.keepdialog import KeepDialog
 from privacy_inspector.gui.logview import LogDialog, MemoryLogHandler
 from privacy_inspector.gui.models.entries import EntryProxyModel, EntryTableModel, RecordRole
 from privacy_inspector.gui.models.groups import BY_ORGANIZATION, BY_SITE, GroupTableModel
 from privacy_inspector.gui.presenter import PresenterPanel
+from privacy_inspector.gui.presenting import PresenterMixin
 from privacy_inspector.gui.sidepanel import SidePanel
+from privacy_inspector.gui.snapshotting import SnapshotsMixin
 from privacy_inspector.gui.summary import SummaryStrip
-from privacy_inspector.gui.watchpanel import EVENT_WORDS, WatchPanel
+from privacy_inspector.gui.watching import WatchMixin
 from privacy_inspector.gui.workers import Pool, Task, TaskControl, run_task
 from privacy_inspector.platform import locks
 
 log = logging.getLogger(__name__)
 
 ZOOM_STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
-# How often live watch looks at the profiles' files (cheap: a stat of each).
-WATCH_INTERVAL_MS = 500
+
 
 
 @dataclass
@@ -109,7 +103,8 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DeletingMixin, BlockingMixin, WatchMixin, ReportsMixin, SnapshotsMixin,
+                 PresenterMixin, QMainWindow):
     """Side panel, summary strip, filter bar, inventory, detail pane."""
 
     def __init__(self, context: Context, parent: Any = None) -> None:
@@ -171,20 +166,7 @@ class MainWindow(QMainWindow):
         self.outer.setSizes([250, 1110])
         self.setCentralWidget(self.outer)
 
-        self.watch_panel = WatchPanel()
-        self.watch_dock = QDockWidget(self.tr("Live watch"), self)
-        self.watch_dock.setObjectName("watch-dock")
-        self.watch_dock.setWidget(self.watch_panel)
-        self.watch_dock.hide()
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.watch_dock)
-        self.watch_panel.entry_chosen.connect(self._show_watched)
-        self._watcher: live.Watcher | None = None
-        self._watch_timer = QTimer(self)
-        self._watch_timer.setObjectName("watch-timer")
-        self._watch_timer.setInterval(WATCH_INTERVAL_MS)
-        self._watch_timer.timeout.connect(self._watch_tick)
-        self._watch_busy = False
-        self._marks: dict[str, str] = {}
+        self._make_watch()
 
         self._make_status_bar()
         self._make_actions()
@@ -561,310 +543,6 @@ class MainWindow(QMainWindow):
     def _setting(self, key: str, default: Any) -> Any:
         return self.context.settings.get(key) if self.context.settings is not None else default
 
-    # -- deleting -------------------------------------------------------------------
-
-    def delete_selected(self) -> None:
-        entries = self.selected_entries() or ([self.detail.entry] if self.detail.entry else [])
-        if entries:
-            self.start_deletion(Selection(ids=frozenset(e.id for e in entries)),
-                                f"delete {len(entries)} entries", self.tr("Delete entries"))
-
-    def clear_trackers(self) -> None:
-        self.start_deletion(Selection(trackers=True), "clear --trackers", self.tr("Clear trackers"))
-
-    def _keep_list(self) -> KeepList | None:
-        try:
-            return KeepList.load(self.context.data_dir)
-        except KeepListError as exc:
-            QMessageBox.warning(self, self.tr("Keep list"), self.tr(
-                "The keep list cannot be read, so nothing is deleted (it is never taken as "
-                "empty):\n{0}").format(exc))
-            return None
-
-    def start_deletion(self, selection: Selection, command: str, title: str) -> None:
-        """Plan, show the plan, and on confirmation apply it in the background."""
-        if self._last is None:
-            return
-        keep = self._keep_list()
-        if keep is None:
-            return
-        plan = make_plan(self._last.profiles, self._last.entries, selection, keep,
-                         self.context.is_running)
-        if not plan.entries and not plan.refused:
-            reasons = sorted({k.reason for k in plan.kept})
-            QMessageBox.information(self, title, "\n".join(
-                [self.tr("Nothing to delete.")] + reasons))
-            return
-        dialog = DeleteDialog(plan, title, self, can_ask=sys.platform != "win32")
-        result = self.context.confirm(dialog)
-        if result == ASK_CLOSE:
-            refused = {r.profile for r in plan.refused}
-            for profile in plan.profiles:
-                if str(profile.path) in refused and not self.context.request_close(profile):
-                    log.info("could not ask %s to close", profile.browser)
-            result = WAIT
-        if result == WAIT:
-            self._wait_for_close(plan.profiles,
-                                 lambda: self.start_deletion(selection, command, title))
-            return
-        if result != QDialog.DialogCode.Accepted:
-            return
-        data_dir, running = self.context.data_dir, self.context.is_running
-
-        days = float(self._setting("journal_days", RETENTION_DAYS))
-
-        def work(control: TaskControl) -> Outcome:
-            purge(data_dir, days)  # journals hold deleted values: keep them no longer than asked
-            return apply_plan(plan, data_dir, command, running=running)
-
-        self.status.setText(self.tr("Deleting {0} entries\u2026").format(len(plan.entries)))
-        run_task("delete", work, self._deleted, self._delete_failed, pool=self.context.pool)
-
-    def _deleted(self, outcome: Outcome) -> None:
-        if outcome.refused:
-            QMessageBox.warning(self, self.tr("Nothing was deleted"),
-                                "\n".join(r.reason for r in outcome.refused))
-            return
-        text = self.tr("Deleted {0} entries (Ctrl+Z undoes it).").format(len(outcome.deleted))
-        if outcome.errors:
-            text += " " + self.tr("{0} stores were left untouched; see Help \u25b8 Diagnostic log.") \
-                .format(len(outcome.errors))
-            for profile, store, message in outcome.errors:
-                log.error("deletion in %s (%s): %s", profile, store, message)
-        log.info("deleted %d entries, journal %s", len(outcome.deleted), outcome.journal_id)
-        self._deleted_note = text
-        self.rescan()
-
-    def _delete_failed(self, exc: BaseException) -> None:
-        log.error("deletion failed: %s", type(exc).__name__)
-        QMessageBox.warning(self, self.tr("Delete"), self.tr("The deletion failed ({0}).")
-                            .format(type(exc).__name__))
-
-    def _wait_for_close(self, profiles: list[Profile], then: Callable[[], None]) -> None:
-        """Poll until no browser runs on the profiles, then scan and plan again."""
-        names = ", ".join(sorted({p.browser for p in profiles}))
-        self.status.setText(self.tr("Waiting for {0} to close\u2026").format(names))
-        timer = self._wait_timer = QTimer(self)
-        timer.setObjectName("wait-for-browser")
-        timer.setInterval(1000)
-
-        def check() -> None:
-            if any(self.context.is_running(p) for p in profiles):
-                return
-            timer.stop()
-            self._wait_timer = None
-            self._after_scan = then
-            self.rescan()
-
-        timer.timeout.connect(check)
-        timer.start()
-        check()
-
-    def undo_last(self) -> None:
-        journal = newest_to_undo(self.context.data_dir)
-        if journal is None:
-            QMessageBox.information(self, self.tr("Undo"), self.tr("There is no deletion to undo."))
-            return
-        question = QMessageBox(QMessageBox.Icon.Question, self.tr("Undo deletion"), self.tr(
-            "Put back the {0} entries deleted on {1} ({2})?").format(
-                len(journal.deleted), journal.created, journal.command),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-        if self.context.confirm(question) != QMessageBox.StandardButton.Yes:
-            return
-        data_dir, running = self.context.data_dir, self.context.is_running
-
-        def profile_of(record: Any) -> Profile:
-            return Profile(Path(record.profile), record.browser, record.engine, record.profile_name)
-
-        def work(control: TaskControl) -> Outcome:
-            return undo_journal(data_dir, profile_of, journal.id, running=running)
-
-        run_task("undo", work, self._undone, self._delete_failed, pool=self.context.pool)
-
-    def _undone(self, outcome: Outcome) -> None:
-        if outcome.refused:
-            QMessageBox.warning(self, self.tr("Nothing was restored"),
-                                "\n".join(r.reason for r in outcome.refused))
-            return
-        self._deleted_note = self.tr("Restored {0} entries.").format(len(outcome.restored))
-        if outcome.skipped:
-            self._deleted_note += " " + self.tr("{0} were set again since and left as they are.") \
-                .format(len(outcome.skipped))
-        self.rescan()
-
-    def keep_site(self) -> None:
-        entry = self.detail.entry
-        keep = self._keep_list()
-        if entry is None or keep is None or not entry.site:
-            return
-        keep.with_site(entry.site).save(self.context.data_dir)
-        self.status.setText(self.tr("{0} is on the keep list: never deleted.").format(entry.site))
-
-    def keep_entry(self) -> None:
-        entry = self.detail.entry
-        keep = self._keep_list()
-        if entry is None or keep is None:
-            return
-        keep.with_entry(entry.id, label_for(entry)).save(self.context.data_dir)
-        self.status.setText(self.tr("{0} is on the keep list: never deleted.").format(entry.name))
-
-    def show_keep_list(self) -> None:
-        try:
-            dialog = KeepDialog(self.context.data_dir, self._last.entries if self._last else [], self)
-        except KeepListError as exc:
-            QMessageBox.warning(self, self.tr("Keep list"), str(exc))
-            return
-        self.context.confirm(dialog)
-
-    # -- blocking -------------------------------------------------------------------
-
-    def _rule_text(self, entry: Entry) -> str | None:
-        rule = self.entries.rule_of(entry)
-        if rule is None:
-            return None
-        mine = any(r.source == "app" and r.rule == rule and str(r.profile.path) == entry.profile
-                   for r in (self._last.rules if self._last else []))
-        who = self.tr("written by this app") if mine else self.tr("made in the browser")
-        return self.tr("{0} in {1} for {2} and its subdomains ({3}).").format(
-            RULE_WORDS.get(rule.mode, rule.mode).capitalize(), entry.browser, rule.domain, who)
-
-    def _block_targets(self, entry: Entry) -> list[Target]:
-        signed_in: list[str] = []
-        kept: tuple[str, ...] = ()
-        try:
-            kept = KeepList.load(self.context.data_dir).sites
-        except KeepListError:
-            pass
-        if self._last is not None:
-            from privacy_inspector.actions.keep import suggest_signed_in
-
-            signed_in = suggest_signed_in(self._last.entries)
-        targets = []
-        if entry.site:
-            try:
-                site = blocking.check_domain(entry.site)
-            except blocking.BlockError:
-                site = None
-            if site:
-                targets.append(Target(self.tr("the site {0}").format(site), (site,),
-                                      tuple(blocking.sign_in_domains([site], signed_in=signed_in,
-                                                                     kept=kept))))
-        if entry.organization:
-            try:
-                domains, left_out = blocking.domains_of_organization(entry.organization)
-            except blocking.BlockError:
-                domains, left_out = [], []
-            if domains:
-                targets.append(Target(
-                    self.tr("the organisation {0} ({1} domains)").format(entry.organization,
-                                                                         len(domains)),
-                    tuple(domains),
-                    tuple(blocking.sign_in_domains(domains, signed_in=signed_in, kept=kept)),
-                    tuple(left_out)))
-        return targets
-
-    def block_selected(self, entry: Entry | None = None) -> None:
-        """Block the selected entry's site or organisation (``entry`` when the
-        dialog comes back after waiting for a browser to close)."""
-        entry = entry or self.detail.entry
-        if entry is None or self._last is None:
-            return
-        targets = self._block_targets(entry)
-        if not targets:
-            QMessageBox.information(self, self.tr("Block"), self.tr(
-                "{0} has no domain a cookie rule can name.").format(entry.host))
-            return
-        profiles = [p for p in self._last.profiles if blocking.supports(p)]
-        data_dir, running = self.context.data_dir, self.context.is_running
-
-        def planner(domains: Any, mode: str) -> blocking.RulePlan:
-            return blocking.plan_block(profiles, list(domains), mode, data_dir, running=running)
-
-        try:
-            dialog = BlockDialog(targets, planner, self, can_ask=sys.platform != "win32")
-        except blocking.BlockError as exc:
-            QMessageBox.warning(self, self.tr("Block"), str(exc))
-            return
-        result = self.context.confirm(dialog)
-        plan = dialog.plan
-        if result in (WAIT, ASK_CLOSE) and plan is not None:
-            refused = {r.profile for r in plan.refused}
-            waiting = [p for p in profiles if str(p.path) in refused]
-            if result == ASK_CLOSE:
-                for profile in waiting:
-                    if not self.context.request_close(profile):
-                        log.info("could not ask %s to close", profile.browser)
-            self._wait_for_close(waiting, lambda: self.block_selected(entry))
-            return
-        if result != QDialog.DialogCode.Accepted or plan is None or not plan.changes:
-            return
-        self._apply_rules(plan)
-
-    def _apply_rules(self, plan: blocking.RulePlan) -> None:
-        data_dir, running = self.context.data_dir, self.context.is_running
-
-        def work(control: TaskControl) -> blocking.Outcome:
-            return blocking.apply(plan, data_dir, running=running)
-
-        run_task("block", work, self._rules_written, self._rules_failed, pool=self.context.pool)
-
-    def _rules_written(self, outcome: blocking.Outcome) -> None:
-        if outcome.refused:
-            QMessageBox.warning(self, self.tr("Nothing was written"),
-                                "\n".join(r.reason for r in outcome.refused))
-            return
-        text = self.tr("{0} cookie rules written in the browsers' settings.").format(
-            len(outcome.rules))
-        if outcome.errors:
-            text += " " + self.tr("{0} profiles could not be changed; see Help \u25b8 "
-                                  "Diagnostic log.").format(len(outcome.errors))
-            for profile, store, message in outcome.errors:
-                log.error("rule in %s (%s): %s", profile, store, message)
-        log.info("wrote %d cookie rules", len(outcome.rules))
-        self._deleted_note = text
-        self.rescan()
-
-    def _rules_failed(self, exc: BaseException) -> None:
-        log.error("writing cookie rules failed: %s", type(exc).__name__)
-        QMessageBox.warning(self, self.tr("Block"), self.tr("Writing the rules failed ({0}).")
-                            .format(type(exc).__name__))
-
-    def show_rules(self) -> None:
-        profiles = [p for p in self.context.profiles if blocking.supports(p)]
-        data_dir, running = self.context.data_dir, self.context.is_running
-
-        def load() -> tuple[list[blocking.RuleRow], list[str]]:
-            try:
-                rows, errors = blocking.rules_in_force(profiles, data_dir)
-            except blocking.BlockError as exc:
-                return [], [str(exc)]
-            return rows, [f"{p} ({s}): {m}" for p, s, m in errors]
-
-        def unblock(rows: list[blocking.RuleRow]) -> None:
-            groups: dict[tuple[str, int | None], tuple[Profile, set[str]]] = {}
-            for row in rows:
-                key = (str(row.profile.path), blocking.port_of(row.rule))
-                groups.setdefault(key, (row.profile, set()))[1].add(row.rule.domain)
-            written = 0
-            for (_, port), (profile, domains) in groups.items():
-                plan = blocking.plan_unblock([profile], sorted(domains), data_dir, port=port,
-                                             running=running)
-                if plan.refused:
-                    QMessageBox.warning(dialog, self.tr("Nothing was changed"),
-                                        "\n".join(r.reason for r in plan.refused))
-                    continue
-                outcome = blocking.apply(plan, data_dir, running=running)
-                written += len(outcome.rules)
-                for refusal in outcome.refused:
-                    QMessageBox.warning(dialog, self.tr("Nothing was changed"), refusal.reason)
-                for _, store, message in outcome.errors:
-                    log.error("unblock (%s): %s", store, message)
-            self._deleted_note = self.tr("{0} cookie rules removed.").format(written)
-            self.rescan()
-
-        dialog = RulesDialog(load, unblock, self)
-        self.context.confirm(dialog)
-
     # -- reveal ---------------------------------------------------------------------
 
     def _reveal_current(self) -> None:
@@ -908,248 +586,6 @@ class MainWindow(QMainWindow):
 
         self._reveal_task = run_task("reveal", work, done, failed, pool=self.context.pool)
 
-    # -- live watch ---------------------------------------------------------------------
-
-    @property
-    def watching(self) -> bool:
-        return self._watcher is not None
-
-    def set_watching(self, on: bool) -> None:
-        """Follow the profiles: a cheap look at their files every half second, a read of
-        only what changed, and each change in the timeline and the table."""
-        if on == self.watching:
-            return
-        if self.watch_action.isChecked() != on:
-            self.watch_action.setChecked(on)
-        if not on:
-            self._watch_timer.stop()
-            self._watcher = None
-            self.watch_panel.stop()
-            self.status.setText(self.tr("Live watch stopped."))
-            return
-        watcher = self._watcher = live.Watcher(self.context.profiles,
-                                               classifier=self.context.classifier,
-                                               interval=WATCH_INTERVAL_MS / 1000)
-        self._marks = {}
-        self.watch_dock.show()
-        self.watch_panel.start(live.notices(self.context.profiles))
-        self._watch_busy = True
-
-        def work(control: TaskControl) -> list[Entry]:
-            watcher.baseline()
-            return watcher.entries()
-
-        def started(entries: list[Entry]) -> None:
-            self._watch_busy = False
-            if self._watcher is not watcher:
-                return
-            self._show_watched_entries(entries)
-            self._watch_timer.start()
-            self.status.setText(self.tr("Watching {0} profiles.").format(len(watcher.profiles)))
-
-        run_task("watch", work, started, self._watch_failed, pool=self.context.pool)
-
-    def _watch_tick(self) -> None:
-        watcher = self._watcher
-        if watcher is None or self._watch_busy:
-            return
-        self._watch_busy = True
-
-        def work(control: TaskControl) -> tuple[list[live.Change], list[Entry]]:
-            changes = watcher.poll()
-            return changes, (watcher.entries() if changes else [])
-
-        def done(result: tuple[list[live.Change], list[Entry]]) -> None:
-            self._watch_busy = False
-            changes, entries = result
-            if not changes or self._watcher is not watcher:
-                return
-            for change in changes:
-                if change.entry is not None and change.kind != live.REMOVED:
-                    self._marks[change.entry.id] = (
-                        f"{EVENT_WORDS.get(change.kind, change.kind)} {change.at[11:19]}")
-            self.watch_panel.add(changes)
-            self._show_watched_entries(entries)
-            log.info("live watch: %d changes", len(changes))
-
-        run_task("watch", work, done, self._watch_failed, pool=self.context.pool)
-
-    def _show_watched_entries(self, entries: list[Entry]) -> None:
-        if not self._setting("include_stale", True):
-            entries = [e for e in entries if not e.stale]
-        if self._last is not None:
-            self._last.entries = entries
-        self.entries.set_rows(entries)
-        self.entries.set_marks(dict(self._marks))
-
-    def _watch_failed(self, exc: BaseException) -> None:
-        self._watch_busy = False
-        log.error("live watch failed: %s", type(exc).__name__)
-        self.set_watching(False)
-        self.status.setText(self.tr("Live watch stopped: {0}").format(type(exc).__name__))
-
-    def _show_watched(self, entry: Entry) -> None:
-        self.detail.show_entry(entry)
-        for row in range(self.proxy.rowCount()):
-            shown = self.proxy.index(row, 0).data(RecordRole)
-            if shown is not None and shown.id == entry.id:
-                self.table.selectRow(row)
-                break
-
-    # -- reports ------------------------------------------------------------------------
-
-    # Asks where to save (tests answer for the user): (path or "", chosen filter).
-    save_file_name = staticmethod(QFileDialog.getSaveFileName)
-
-    def export_report(self) -> None:
-        """The same reports as ``report --format ...``, of what the window shows now
-        (values are never included from here: the window holds none)."""
-        if self._last is None:
-            return
-        from privacy_inspector import reports
-
-        filters = {f"{desc} (*{suffix})": fmt for fmt, (desc, suffix) in reports.FILE_TYPES.items()}
-        path, chosen = self.save_file_name(self, self.tr("Export report"),
-                                           str(Path.home() / "privacy-report.html"),
-                                           ";;".join(filters))
-        if not path:
-            return
-        fmt = filters.get(chosen) or next(
-            (f for f, (_, suffix) in reports.FILE_TYPES.items() if path.endswith(suffix)), "html")
-        report = reports.build_report(self._last.entries, self._last.profiles,
-                                      self.context.classifier, self._last.errors)
-        try:
-            # On this thread: the PDF is printed by Qt, which wants the GUI thread.
-            reports.write_report(report, fmt, Path(path))
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, self.tr("Export report"),
-                                self.tr("The report could not be written: {0}").format(exc))
-            return
-        note = self.tr("Report written to {0}.").format(path)
-        if fmt == "netscape":
-            note += " " + self.tr("It holds no values: the command line's report "
-                                  "--format netscape --show-values writes them.")
-        self.status.setText(note)
-        log.info("report written as %s", fmt)
-
-    # -- snapshots ----------------------------------------------------------------------
-
-    def take_snapshot(self) -> None:
-        dialog = SnapshotDialog(self)
-        if self.context.confirm(dialog) != QDialog.DialogCode.Accepted:
-            return
-        label = dialog.label.text().strip() or None
-        data_dir, classifier = self.context.data_dir, self.context.classifier
-        profiles = list(self.context.profiles)
-        try:
-            snapshots.check_label(data_dir, label)
-        except snapshots.SnapshotError as exc:
-            QMessageBox.warning(self, self.tr("Take snapshot"), str(exc))
-            return
-
-        def work(control: TaskControl) -> snapshots.SnapshotInfo:
-            return snapshots.take_now(data_dir, profiles, classifier, label=label)
-
-        def done(info: snapshots.SnapshotInfo) -> None:
-            self.status.setText(self.tr("{0} recorded: {1} entries.").format(
-                info.name.capitalize(), info.count))
-            log.info("snapshot %s taken", info.id)
-
-        self.status.setText(self.tr("Taking a snapshot\u2026"))
-        run_task("snapshot", work, done, self._snapshot_failed, pool=self.context.pool)
-
-    def _snapshot_failed(self, exc: BaseException) -> None:
-        message = str(exc) if isinstance(exc, snapshots.SnapshotError) else type(exc).__name__
-        log.error("snapshot failed: %s", type(exc).__name__)
-        self.status.setText(self.tr("The snapshot failed: {0}").format(message))
-
-    def show_compare(self) -> None:
-        data_dir, classifier = self.context.data_dir, self.context.classifier
-        try:
-            known = snapshots.list_snapshots(data_dir)
-        except snapshots.SnapshotError as exc:
-            QMessageBox.warning(self, self.tr("Compare snapshots"), str(exc))
-            return
-        profiles = list(self.context.profiles)
-
-        def compare(first: int, second: int | str) -> None:
-            def work(control: TaskControl) -> snapshots.Diff:
-                old = snapshots.load(data_dir, first)
-                new = (snapshots.scan_now(data_dir, profiles, classifier) if second == NOW
-                       else snapshots.load(data_dir, second))
-                return snapshots.diff(old, new)
-
-            def failed(exc: BaseException) -> None:
-                dialog.show_error(str(exc) if isinstance(exc, snapshots.SnapshotError)
-                                  else self.tr("The comparison failed ({0}).")
-                                  .format(type(exc).__name__))
-
-            run_task("compare", work, dialog.show_diff, failed, pool=self.context.pool)
-
-        dialog = CompareDialog(known, compare, self)
-        self.context.confirm(dialog)
-
-    # -- presenter mode -----------------------------------------------------------------
-
-    @property
-    def presenting(self) -> bool:
-        return self._presenting is not None
-
-    def set_presenting(self, on: bool) -> None:
-        """Presenter mode: large type, high contrast, values always hidden, unrelated
-        sites hidden, one site in focus (the policy owner's by default), and the
-        walk-through panel in place of the detail pane."""
-        if on == self.presenting:
-            return
-        if self.presenter_action.isChecked() != on:
-            self.presenter_action.setChecked(on)  # toggles back into here, which returns
-        if on:
-            owner_sites = self.context.classifier.policy.owner.sites
-            self._presenting = {"zoom": self._zoom, "palette": self.palette(),
-                                "focus": owner_sites[0] if owner_sites else ""}
-            self._set_zoom(max(self._zoom, ZOOM_STEPS.index(1.5)))
-            from privacy_inspector.gui.theme import high_contrast_palette
-
-            self.setPalette(high_contrast_palette())
-            self.side.hide()
-            self.detail.hide()
-            self.detail.presenting = True
-            self.detail.show_entry(self.detail.entry)  # masks a value shown before
-            self.reveal_action.setEnabled(False)
-            self.presenter.show()
-            width = max(self.inner.width(), 900)
-            self._presenting["splitter"] = self.inner.saveState()
-            self.inner.setSizes([width * 11 // 20, 0, width * 9 // 20])
-            self._present_site(self._presenting["focus"])
-            self.status.setText(self.tr("Presenter mode: values stay hidden. F5 leaves it; "
-                                        "Page Up and Page Down walk through the steps."))
-        else:
-            saved = self._presenting or {}
-            self._presenting = None
-            self.setPalette(saved.get("palette", self.palette()))
-            self._set_zoom(saved.get("zoom", ZOOM_STEPS.index(1.0)))
-            self.presenter.hide()
-            self.side.show()
-            self.detail.presenting = False
-            self.detail.show()
-            if "splitter" in saved:
-                self.inner.restoreState(saved["splitter"])
-            self.reveal_action.setEnabled(True)
-            self.filters.set_extra(ids=None, hide_unrelated=False)
-
-    def _present_site(self, focus: str) -> None:
-        if self._presenting is None:
-            return
-        self._presenting["focus"] = focus
-        entries = self._last.entries if self._last else []
-        classifier = self.context.classifier
-        # Unrelated sites stay hidden, unless the one in focus is such a site.
-        self.filters.set_extra(hide_unrelated=classifier.policy.is_owner_site(focus))
-        owner_sites = list(classifier.policy.owner.sites)
-        others = sorted({e.site for e in entries if e.site and not e.stale} - set(owner_sites))
-        self.presenter.set_sites(owner_sites + others, focus)
-        self.presenter.set_steps(walkthrough.steps(entries, classifier, focus), classifier.policy)
-
     # -- view settings ----------------------------------------------------------------
 
     def zoom(self, step: int) -> None:
@@ -1158,6 +594,10 @@ class MainWindow(QMainWindow):
             self._set_zoom(ZOOM_STEPS.index(1.0))
         else:
             self._set_zoom(self._zoom + step)
+
+    @staticmethod
+    def _zoom_index(factor: float) -> int:
+        return ZOOM_STEPS.index(factor)
 
     def _set_zoom(self, index: int) -> None:
         self._zoom = min(max(index, 0), len(ZOOM_STEPS) - 1)
