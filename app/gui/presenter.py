@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -62,7 +63,15 @@ class PresenterPanel(QWidget):
         self._policy: Any = None
         self.focus = QComboBox()
         self.focus.setAccessibleName(self.tr("Site in focus"))
-        self.focus.activated.connect(lambda _: self.focus_chosen.emit(self.focus.currentText()))
+        self.focus.activated.connect(lambda _: self.focus_chosen.emit(self.focus.currentData()))
+        self.show_names = QCheckBox(self.tr("Show other sites' names"))
+        self.show_names.setAccessibleName(self.tr("Show the names of sites unrelated to the policy"))
+        self.show_names.setToolTip(self.tr(
+            "Off: sites with no link to the policy's owner (the customer's other browsing) are "
+            "listed as \u201canother site\u201d, so opening this list on a shared screen shows "
+            "none of them"))
+        self.show_names.toggled.connect(lambda _: self._fill_sites())
+        self._sites: tuple[list[str], list[str], str] = ([], [], "")
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(True)
         self.text.setAccessibleName(self.tr("Explanation, step by step"))
@@ -79,6 +88,7 @@ class PresenterPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Focus on:")))
         top.addWidget(self.focus, 1)
+        top.addWidget(self.show_names)
         row = QHBoxLayout()
         row.addWidget(self.back)
         row.addWidget(self.position, 1)
@@ -97,11 +107,23 @@ class PresenterPanel(QWidget):
     def index(self) -> int:
         return self._index
 
-    def set_sites(self, sites: Sequence[str], focus: str) -> None:
+    def set_sites(self, in_context: Sequence[str], unrelated: Sequence[str], focus: str) -> None:
+        """The sites to focus on: those of the owner's context by name; the unrelated
+        ones by name only when the presenter asks for it (a shared screen)."""
+        self._sites = (list(in_context), list(unrelated), focus)
+        self._fill_sites()
+
+    def _fill_sites(self) -> None:
+        in_context, unrelated, focus = self._sites
         self.focus.blockSignals(True)
         self.focus.clear()
-        self.focus.addItems(list(sites))
-        self.focus.setCurrentText(focus)
+        for site in in_context:
+            self.focus.addItem(site, site)
+        for number, site in enumerate(unrelated, start=1):
+            shown = site if self.show_names.isChecked() or site == focus else \
+                self.tr("another site ({0})").format(number)
+            self.focus.addItem(shown, site)
+        self.focus.setCurrentIndex(max(self.focus.findData(focus), 0))
         self.focus.blockSignals(False)
 
     def set_steps(self, steps: Sequence[Step], policy: Any) -> None:

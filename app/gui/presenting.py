@@ -71,6 +71,8 @@ class PresenterMixin:
         # Unrelated sites stay hidden, unless the one in focus is such a site.
         self.filters.set_extra(hide_unrelated=classifier.policy.is_owner_site(focus))
         owner_sites = list(classifier.policy.owner.sites)
-        others = sorted({e.site for e in entries if e.site and not e.stale} - set(owner_sites))
-        self.presenter.set_sites(owner_sites + others, focus)
+        current = [e for e in entries if e.site and not e.stale]
+        in_context = sorted({e.site for e in current if e.party != "unrelated"} - set(owner_sites))
+        unrelated = sorted({e.site for e in current} - set(owner_sites) - set(in_context))
+        self.presenter.set_sites(owner_sites + in_context, unrelated, focus)
         self.presenter.set_steps(walkthrough.steps(entries, classifier, focus), classifier.policy)
