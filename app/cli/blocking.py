@@ -22,6 +22,7 @@ from typing import Any
 from privacy_inspector.actions import block as blocking
 from privacy_inspector.actions import block_export
 from privacy_inspector.actions.keep import KeepList, KeepListError, suggest_signed_in
+from privacy_inspector.cli import waiting
 from privacy_inspector.core import engine
 from privacy_inspector.core.records import Profile
 
@@ -41,6 +42,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="for a site served on a non-default port, such as a local test "
                             "server (Firefox's rules name the port; Chromium's cover all ports)")
         p.add_argument("--dry-run", action="store_true", help="print the plan only")
+        waiting.add_options(p)
 
     block = sub.add_parser(
         "block", parents=[common], help="write cookie rules into the browsers' own settings",
@@ -217,11 +219,17 @@ def _run(args: argparse.Namespace, data_dir: Path, select: SelectProfiles, actio
         if args.skip_sign_in:
             domains = [d for d in domains if d not in sign_in]
             sign_in = []
-    try:
+    def make_plan() -> blocking.RulePlan:
         if action == "block":
-            plan = blocking.plan_block(profiles, domains, args.mode, data_dir, port=args.port)
-        else:
-            plan = blocking.plan_unblock(profiles, domains, data_dir, port=args.port)
+            return blocking.plan_block(profiles, domains, args.mode, data_dir, port=args.port)
+        return blocking.plan_unblock(profiles, domains, data_dir, port=args.port)
+
+    try:
+        plan = make_plan()
+        if plan.refused and not args.dry_run and waiting.wanted(args):
+            refused = {r.profile for r in plan.refused}
+            if waiting.until_closed(args, [p for p in plan.writes if str(p.path) in refused]):
+                plan = make_plan()  # afresh: the browser rewrote its settings while closing
     except blocking.BlockError as exc:
         print(f"privacy-inspector: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED

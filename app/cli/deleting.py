@@ -20,6 +20,7 @@ from typing import Any
 from privacy_inspector.actions import delete as deleting
 from privacy_inspector.actions import journal as journals
 from privacy_inspector.actions.keep import KeepList, KeepListError, import_ccleaner
+from privacy_inspector.cli import waiting
 from privacy_inspector.core.records import Profile
 from privacy_inspector.core.settings import Settings, SettingsError
 
@@ -32,6 +33,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     clear.add_argument("--trackers", action="store_true", required=True,
                        help="every tracker entry, all kinds, all partitions")
     clear.add_argument("--dry-run", action="store_true", help="print the plan only")
+    waiting.add_options(clear)
     delete = sub.add_parser("delete", parents=[common], help="delete chosen entries")
     delete.add_argument("--id", dest="ids", action="append", default=[], metavar="ID")
     delete.add_argument("--site", dest="sites", action="append", default=[], metavar="SITE",
@@ -41,12 +43,14 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                         metavar="ORG")
     delete.add_argument("--category", dest="categories", action="append", default=[], metavar="CAT")
     delete.add_argument("--dry-run", action="store_true", help="print the plan only")
+    waiting.add_options(delete)
     undo = sub.add_parser("undo", parents=[common],
                           help="restore what a deletion removed (the newest by default)")
     undo.add_argument("journal_id", nargs="?", metavar="JOURNAL_ID")
     undo.add_argument("--list", action="store_true", help="list the journals")
     undo.add_argument("--purge", type=float, metavar="DAYS",
                       help="delete journals older than DAYS (they hold the deleted values)")
+    waiting.add_options(undo)
     keep = sub.add_parser("keep", parents=[common],
                           help="the keep list: sites or entries that are never deleted")
     keep.add_argument("action", choices=("add", "remove", "list", "import", "export"))
@@ -135,9 +139,14 @@ def _run_plan(args: argparse.Namespace, data_dir: Path, selection: deleting.Sele
     if keep is None:
         return EXIT_REFUSED
     profiles, result = scan()
+    plan = deleting.make_plan(profiles, result.entries, selection, keep)
+    if plan.refused and not args.dry_run and waiting.wanted(args):
+        refused = {r.profile for r in plan.refused}
+        if waiting.until_closed(args, [p for p in plan.profiles if str(p.path) in refused]):
+            profiles, result = scan()  # afresh: the browser may have written while closing
+            plan = deleting.make_plan(profiles, result.entries, selection, keep)
     for error in result.errors:
         print(f"error: {error.profile} ({error.store}): {error.message}", file=sys.stderr)
-    plan = deleting.make_plan(profiles, result.entries, selection, keep)
     as_json = args.format in ("json", "jsonl")
     if args.dry_run or plan.refused or not plan.entries:
         if as_json:
@@ -212,6 +221,13 @@ def cmd_undo(args: argparse.Namespace, data_dir: Path) -> int:
         return EXIT_USAGE
     try:
         outcome = deleting.undo(data_dir, _profile_of, args.journal_id)
+        if outcome.refused and waiting.wanted(args):
+            refused = {r.profile for r in outcome.refused}
+            journal = (journals.Journal.load(data_dir, args.journal_id) if args.journal_id
+                       else journals.newest_to_undo(data_dir))
+            profiles = [_profile_of(r) for r in journal.restorable()] if journal else []
+            if waiting.until_closed(args, [p for p in profiles if str(p.path) in refused]):
+                outcome = deleting.undo(data_dir, _profile_of, args.journal_id)
     except journals.JournalError as exc:
         print(f"privacy-inspector: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -129,3 +129,21 @@ def test_a_running_browser_can_be_asked_to_close(browser, make_chromium_profile,
         assert not locks.is_running(profile), f"{browser} did not close on request"
     # The browser wrote its data on the way out: the trackers are still there, intact.
     assert {"_ga", "IDE"} <= {n for _, n in _tracker_cookies(made.profile_dir)}
+
+
+@pytest.mark.parametrize("browser", ["chromium", "firefox"])
+def test_clear_can_close_the_browser_and_go_on(browser, capsys, data_dir, make_chromium_profile,
+                                               make_firefox_profile):
+    """clear --trackers --close-browser: the running browser is asked to quit,
+    the app waits for it, plans afresh and deletes."""
+    made = make_chromium_profile() if browser == "chromium" else make_firefox_profile()
+    with made.running():
+        code, doc = _cli(capsys, "clear", "--trackers", "--yes", "--format", "json",
+                         "--profile", str(made.profile_dir), "--data-dir", str(data_dir))
+        assert code == 3 and doc["deleted"] == []  # without the option: refused
+        code, doc = _cli(capsys, "clear", "--trackers", "--yes", "--close-browser", "--wait", "60",
+                         "--format", "json", "--profile", str(made.profile_dir),
+                         "--data-dir", str(data_dir))
+        assert code == 0, doc
+        assert doc["deleted"] and doc["refused"] == []
+    assert _tracker_cookies(made.profile_dir) == set()

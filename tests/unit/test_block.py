@@ -228,3 +228,24 @@ def test_rule_for_host_takes_the_nearest_domain():
     assert blocking.rule_for_host("www.news.example.com", rules).mode == "allow"
     assert blocking.rule_for_host("example.com", rules).mode == "block"
     assert blocking.rule_for_host("notexample.com", rules) is None
+
+
+def test_block_can_wait_for_the_browser(capsys, data_dir, demo):
+    import subprocess
+    import sys
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    os.symlink(f"{socket.gethostname()}-{proc.pid}", demo["chromium"].parent / "SingletonLock")
+    closer = threading.Timer(1.0, proc.kill)
+    closer.start()
+    try:
+        code, out, err = _cli(capsys, data_dir, "block", "--domain", TRACKER, "--yes", "--wait",
+                              "30")
+    finally:
+        closer.cancel()
+        proc.kill()
+        proc.wait()
+    assert code == 0, err
+    assert "Waiting up to 30 s for chromium" in err
+    assert {v for v in _modes(_blocks(capsys, data_dir)).values()} == {("block", "app")}
