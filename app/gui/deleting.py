@@ -37,6 +37,14 @@ class DeletingMixin:
             self.start_deletion(Selection(ids=frozenset(e.id for e in entries)),
                                 f"delete {len(entries)} entries", self.tr("Delete entries"))
 
+    def delete_shown(self) -> None:
+        """Every entry the search and filters show ("remove all shown")."""
+        entries = self.proxy.visible_entries()
+        if entries:
+            self.start_deletion(Selection(ids=frozenset(e.id for e in entries)),
+                                f"delete {len(entries)} shown entries",
+                                self.tr("Delete all shown"))
+
     def clear_trackers(self) -> None:
         self.start_deletion(Selection(trackers=True), "clear --trackers", self.tr("Clear trackers"))
 

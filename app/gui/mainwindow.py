@@ -279,6 +279,14 @@ class MainWindow(DeletingMixin, BlockingMixin, WatchMixin, ReportsMixin, Snapsho
         self.delete_action = self._action(tr("&Delete\u2026"), self.delete_selected,
                                           QKeySequence.StandardKey.Delete,
                                           tr("Delete the selected entries (asks first)"))
+        self.delete_shown_action = self._action(
+            tr("Delete all s&hown\u2026"), self.delete_shown, "Ctrl+Shift+D",
+            tr("Delete every entry the search and filters show (asks first)"))
+        self.fullscreen_action = self._action(tr("&Full screen"), None, "F11",
+                                              tr("Use the whole screen (handy for demonstrations)"))
+        self.fullscreen_action.setCheckable(True)
+        self.fullscreen_action.toggled.connect(
+            lambda on: self.showFullScreen() if on else self.showNormal())
         self.clear_trackers_action = self._action(tr("&Clear trackers\u2026"), self.clear_trackers,
                                                   "Ctrl+Shift+Del",
                                                   tr("Delete every tracker the keep list does not "
@@ -330,14 +338,15 @@ class MainWindow(DeletingMixin, BlockingMixin, WatchMixin, ReportsMixin, Snapsho
         for action in (self.undo_action, self.find_action, self.reveal_action):
             edit_menu.addAction(action)
         view_menu = menus.addMenu(tr("&View"))
-        for action in (*self.view_actions, self.trackers_action, self.presenter_action):
+        for action in (*self.view_actions, self.trackers_action, self.presenter_action,
+                       self.fullscreen_action):
             view_menu.addAction(action)
         view_menu.addSeparator()
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
             view_menu.addAction(action)
         actions_menu = menus.addMenu(tr("&Actions"))
-        for action in (self.delete_action, self.clear_trackers_action, self.undo_action,
-                       self.block_action, self.rules_action):
+        for action in (self.delete_action, self.delete_shown_action, self.clear_trackers_action,
+                       self.undo_action, self.block_action, self.rules_action):
             actions_menu.addAction(action)
         actions_menu.addSeparator()
         for action in (self.keep_site_action, self.keep_entry_action, self.keep_list_action):

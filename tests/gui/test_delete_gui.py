@@ -154,3 +154,14 @@ def test_ask_a_running_chromium_to_close_then_delete(make_window, make_chromium_
     trackers = {e.name for e in window.entries.entries if e.tracker and e.kind == "cookie"}
     assert trackers == set(), "the tracker cookies are gone"
     assert {e.name for e in window.entries.entries if e.kind == "cookie"} >= {"lo_domain", "lo_host"}
+
+
+def test_delete_all_shown_takes_what_the_search_shows(make_window, profile):
+    answers = Answers(QDialog.DialogCode.Accepted)
+    window = _window(make_window, profile, answers)
+    window.filters.search.setText("liveops")
+    window.filters.flush()
+    assert {e.name for e in window.proxy.visible_entries()} == {"_ga", "sid"}
+    window.delete_shown_action.trigger()
+    assert {e.name for e in answers.seen[0].plan.entries} == {"_ga", "sid"}
+    assert _names(profile) == {"IDE"}

@@ -244,3 +244,11 @@ def test_stale_copies_can_be_hidden_and_reveal_can_ask_first(make_window, data_d
     window.table.selectRow(_row_of(window, "_ga"))
     window.reveal_action.trigger()
     assert len(asked) == 1 and window.detail.value_text.text() == MASK, "the user said no"
+
+
+def test_f11_toggles_full_screen(demo_window):
+    window = demo_window
+    window.fullscreen_action.trigger()
+    assert window.isFullScreen()
+    window.fullscreen_action.trigger()
+    assert not window.isFullScreen()
