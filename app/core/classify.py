@@ -175,6 +175,8 @@ class Classifier:
             listed = self.imported.lookup_domain(entry.host)
             if listed is not None:
                 return self._from_list(entry, listed, on_owner_site, in_owner_context)
+        if rule is not None and rule.set_by_site:
+            return self._platform(entry, rule, on_owner_site, in_owner_context)
         service = rule.service_record if rule is not None else None
         vendor_only = rule is not None and service is None
         if rule is not None:
@@ -232,6 +234,29 @@ class Classifier:
             policy_clauses=clauses,
             reason=reason,
         )
+
+    def _platform(self, entry: Entry, rule: NameRule, on_owner_site: bool,
+                  in_owner_context: bool) -> Verdict:
+        """A web platform's cookie (PHP's PHPSESSID): the site's own server set it,
+        so it is the site's, with the category and purpose the platform documents."""
+        owner = self.policy.owner.name
+        reason = (f"its name is {possessive(rule.vendor)} {rule.pattern!r} ({rule.source}), "
+                  "which a site's own server sets")
+        # Whose site it is: the owner's, or a company the domain knowledge knows.
+        known = None if on_owner_site else self.knowledge.lookup_domain(entry.host)
+        purpose = rule.purpose
+        if on_owner_site:
+            organization, party = owner, "first_party"
+            purpose = f"{rule.purpose} Set by {possessive(owner)} own site."
+        elif known is not None:
+            organization = known.organization.name
+            party = "third_party" if in_owner_context else "unrelated"
+            reason += f"; {entry.host} is a domain of {known.name} ({known.source})"
+        else:
+            organization, party = None, ("third_party" if in_owner_context else "unrelated")
+        return Verdict(organization, known.name if known is not None else None, rule.category,
+                       party, on_owner_site, purpose,
+                       self._clauses_for(entry, rule.category, party, on_owner_site), reason)
 
     def classify(self, entries: Iterable[Entry]) -> list[Entry]:
         """The entries with their classification fields filled."""

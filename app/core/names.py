@@ -84,6 +84,10 @@ SCHEMA: Mapping[str, Any] = {
                     "purpose": {"type": "string", "minLength": 1},
                     "lifetime": {"type": "string", "minLength": 1},
                     "source": {"type": "string", "pattern": r"^(ocd|https://\S+)$"},
+                    "set_by": {"enum": ["vendor", "site"],
+                               "$comment": "site: a web platform's cookie that each site's own "
+                                           "server sets (PHPSESSID); the vendor field names "
+                                           "the platform"},
                 },
             },
         },
@@ -104,6 +108,9 @@ class NameRule:
     purpose: str
     lifetime: str
     source: str                      # a vendor URL or "ocd"
+    # A web platform's cookie that the site's own server sets (PHP's PHPSESSID):
+    # it tells the category and purpose, but the organisation is the site's.
+    set_by_site: bool = False
 
     def applies(self, kind: str, site: str | None) -> bool:
         return kind in self.kinds and (not self.only_on or site in self.only_on)
@@ -176,6 +183,10 @@ def build(doc: Mapping[str, Any], services: Mapping[str, Service]) -> NameIndex:
     for i, r in enumerate(doc["rules"]):
         where = f"{FILE} rule {i} ({r['pattern']!r})"
         sid, vendor = r.get("service"), r.get("vendor")
+        by_site = r.get("set_by") == "site"
+        if by_site and (vendor is None or "category" not in r):
+            raise KnowledgeError(f"{where}: a site's platform cookie names its platform as "
+                                 "'vendor' and has a 'category'")
         if (sid is None) == (vendor is None):
             raise KnowledgeError(f"{where}: needs exactly one of 'service' and 'vendor'")
         service = None
@@ -191,7 +202,8 @@ def build(doc: Mapping[str, Any], services: Mapping[str, Service]) -> NameIndex:
             except re.error as exc:
                 raise KnowledgeError(f"{where}: bad regular expression: {exc}") from None
         only_on = frozenset(r.get("only_on", ()))
-        if r["match"] == "exact" and is_generic(r["pattern"]) and not only_on:
+        # A generic name says nothing of a vendor; a platform's cookie names none.
+        if r["match"] == "exact" and is_generic(r["pattern"]) and not only_on and not by_site:
             raise KnowledgeError(f"{where}: a generic name needs 'only_on'")
         if r["match"] == "prefix" and len(r["pattern"]) < 3 and not only_on:
             raise KnowledgeError(f"{where}: a prefix this short needs 'only_on'")
@@ -204,7 +216,8 @@ def build(doc: Mapping[str, Any], services: Mapping[str, Service]) -> NameIndex:
             service=sid, service_record=service,
             vendor=service.name if service else vendor, only_on=only_on,
             category=r.get("category") or service.category,  # type: ignore[union-attr]
-            purpose=r["purpose"], lifetime=r["lifetime"], source=r["source"]))
+            purpose=r["purpose"], lifetime=r["lifetime"], source=r["source"],
+            set_by_site=by_site))
     return NameIndex(rules)
 
 

@@ -203,3 +203,26 @@ def test_classify_puts_each_field_where_the_record_has_it():
         "Google", "DoubleClick", "third_party", False, "advertising")
     assert (done.tracker, done.identifier_like, done.policy_clauses) == (True, None, ("interest-based-ads",))
     assert done.purpose.startswith("Recognises the visitor")
+
+
+def test_a_platforms_cookie_is_the_sites_own(inventory):
+    """PHPSESSID, csrftoken, wp-settings-*: the site's own server sets them (names.json
+    "set_by": "site"), so they are the site's, with the platform's category."""
+    classifier = Classifier(load_policy())
+    base = inventory[("chromium", "cookie", "lo_domain")]
+
+    def _classified(name: str, host: str):
+        site = ".".join(host.split(".")[-2:])
+        (entry,) = classifier.classify([base._replace(name=name, host=host, site=site,
+                                                      partition_site=None)])
+        return entry
+
+    owner = _classified("PHPSESSID", "www.liveops.com")
+    assert (owner.organization, owner.party, owner.category) == ("LiveOps", "first_party",
+                                                                 "essential")
+    assert owner.tracker is False and "Set by LiveOps' own site" in owner.purpose
+    known = _classified("csrftoken", "www.instagram.com")
+    assert (known.organization, known.category) == ("Meta", "essential")
+    other = _classified("wp-settings-1", "blog.example.org")
+    assert (other.organization, other.party, other.category) == (None, "unrelated",
+                                                                 "preferences")
