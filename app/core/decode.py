@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import re
+import string
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -329,101 +330,74 @@ def _lines(*lines: str | None) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _time_line(when: str | None, meaning: str) -> str | None:
-    return f"{when}: {meaning}" if when is not None else None
-
-
 # --- vendor formats ---------------------------------------------------------------------
+#
+# One row of _FORMATS per format.  A row names the cookie (or a name prefix ending in
+# "*"), how to split the value into named parts (a regex over the whole value, or a
+# function), which part is its time and in what unit, and the lines that explain it.
+# A line is a template: "{part}" is the part as it is, "{part:conv}" the part converted
+# by one of _CONVERTERS; a line whose part converts to None is left out, and one whose
+# part converts to a list is repeated for each item.
 
-_GA_CLIENT = re.compile(r"(GA[0-9]+|[0-9]+)\.([0-9]+(?:-[0-9]+)?)\.([0-9]+)\.([0-9]{10})")
+
+@dataclass(frozen=True, slots=True)
+class _Format:
+    name: str  # the cookie's name, or a prefix ending in "*" ("_pk_id.*")
+    label: str  # the Decoding's label
+    split: re.Pattern[str] | Callable[[str], dict[str, str] | None]  # value -> parts
+    stamp: str | None  # the part holding the time; the row matches only if it is one
+    unit: str  # that time's converter: "s", "ms" or "uuid1"
+    meaning: str  # what that time is (the first line)
+    lines: tuple[str, ...]  # the lines after it
 
 
-def _ga(value: str) -> Decoding | None:
-    """``_ga``: GA1.<domain parts>.<random>.<first visit, unix seconds>."""
-    match = _GA_CLIENT.fullmatch(value)
-    when = _seconds(match.group(4)) if match else None
-    if match is None or when is None:
+def _dots(*parts: str | tuple[str, str], more: bool = False) -> re.Pattern[str]:
+    """A regex for a value of dot-separated parts, each one of: ``name`` (any part, even
+    empty), ``name#`` (a plain number), ``name+`` (not empty), ``-`` (any part, not
+    kept), ``=TEXT`` (exactly TEXT), or ``(name, regex)``.  ``more`` allows further
+    parts (not kept)."""
+    out = []
+    for part in parts:
+        if isinstance(part, tuple):
+            out.append(f"(?P<{part[0]}>{part[1]})")
+        elif part == "-":
+            out.append(r"[^.]*")
+        elif part.startswith("="):
+            out.append(re.escape(part[1:]))
+        elif part.endswith("#"):
+            out.append(rf"(?P<{part[:-1]}>[0-9]{{1,19}})")  # what _int accepts
+        elif part.endswith("+"):
+            out.append(rf"(?P<{part[:-1]}>[^.]+)")
+        else:
+            out.append(rf"(?P<{part}>[^.]*)")
+    return re.compile(r"\.".join(out) + (r"(?:\..*)?" if more else ""), re.DOTALL)
+
+
+_GS1 = _dots("=GS1", "-", "start", "count", "engaged", "last", more=True)
+_GS2 = _dots("=GS2", "-", "fields")
+_GS2_PARTS = {"s": "start", "o": "count", "g": "engaged", "t": "last"}
+
+
+def _ga4_parts(value: str) -> dict[str, str] | None:
+    """GS1.1.<start>.<visits>.<engaged>.<last hit>.… or GS2.1.s<start>$o<visits>$g…$t…$…"""
+    match = _GS1.fullmatch(value)
+    if match is not None:
+        return match.groupdict()
+    match = _GS2.fullmatch(value)
+    if match is None:
         return None
-    version, level, rand, ts = match.groups()
-    return Decoding("Google Analytics client id", _lines(
-        f"{when}: when this browser was first seen",
-        f"Client id: {rand}.{ts} (a random number and that time; it recognises this browser)",
-        f"{version}.{level}: the cookie's format version and domain level",
-    ))
+    fields = {f[:1]: f[1:] for f in match["fields"].split("$") if f}
+    return {part: fields.get(key, "") for key, part in _GS2_PARTS.items()}
 
 
-def _gid(value: str) -> Decoding | None:
-    """``_gid``: like ``_ga``, but replaced every 24 hours."""
-    match = _GA_CLIENT.fullmatch(value)
-    when = _seconds(match.group(4)) if match else None
-    if match is None or when is None:
+def _uuid1_time(text: str) -> str | None:
+    """The time of a version-1 UUID given as 32 hex digits."""
+    if len(text) != 32 or not frozenset(text) <= _HEX:
         return None
-    version, level, rand, ts = match.groups()
-    return Decoding("Google Analytics daily id", _lines(
-        f"{when}: when this id was created (it lasts 24 hours)",
-        f"Daily id: {rand}.{ts} (a random number and that time; it groups one day's visits)",
-        f"{version}.{level}: the cookie's format version and domain level",
-    ))
-
-
-def _ga4_session(value: str) -> Decoding | None:
-    """``_ga_<id>``: GS1.1.<session start>.<visits>.<engaged>.<last hit>.… or GS2's $ fields."""
-    parts = value.split(".")
-    if len(parts) >= 6 and parts[0] == "GS1":
-        start, count, engaged, last = parts[2], parts[3], parts[4], parts[5]
-    elif len(parts) == 3 and parts[0] == "GS2":
-        fields = {f[:1]: f[1:] for f in parts[2].split("$") if f}
-        start, count = fields.get("s", ""), fields.get("o", "")
-        engaged, last = fields.get("g", ""), fields.get("t", "")
-    else:
+    uid = uuid.UUID(hex=text)
+    if uid.version != 1:
         return None
-    started = _seconds(start)
-    if started is None:
-        return None
-    visits = _int(count)
-    return Decoding("Google Analytics 4 session", _lines(
-        f"{started}: when the current visit started (also its session id)",
-        f"Visit number: {visits}" if visits is not None else None,
-        {"1": "Engaged visit: yes", "0": "Engaged visit: no"}.get(engaged),
-        _time_line(_seconds(last), "the latest activity in this visit"),
-    ))
-
-
-def _utma(value: str) -> Decoding | None:
-    """``__utma``: domainhash.random.first.previous.current.sessioncount (unix seconds)."""
-    parts = value.split(".")
-    if len(parts) != 6:
-        return None
-    domain, rand, first, previous, current, count = parts
-    first_when = _seconds(first)
-    if first_when is None or _int(rand) is None:
-        return None
-    visits = _int(count)
-    return Decoding("Google Analytics (Urchin) visitor", _lines(
-        f"{first_when}: first visit",
-        _time_line(_seconds(previous), "previous visit"),
-        _time_line(_seconds(current), "current visit"),
-        f"Number of visits: {visits}" if visits is not None else None,
-        f"Visitor id: {rand}.{first} (a random number and the first visit's time)",
-        f"Domain hash: {domain} (stands for the site's domain)",
-    ))
-
-
-def _utmb(value: str) -> Decoding | None:
-    """``__utmb``: domainhash.pageviews.10.sessionstart (unix seconds)."""
-    parts = value.split(".")
-    if len(parts) != 4:
-        return None
-    domain, views, _token, start = parts
-    started = _seconds(start)
-    pages = _int(views)
-    if started is None or pages is None:
-        return None
-    return Decoding("Google Analytics (Urchin) visit", _lines(
-        f"{started}: when this visit started",
-        f"Pages viewed in this visit: {pages}",
-        f"Domain hash: {domain} (stands for the site's domain)",
-    ))
+    return _utc((uid.time - _UUID_EPOCH_OFFSET) // 10_000_000)
 
 
 _UTMZ_FIELDS = {
@@ -437,233 +411,178 @@ _UTMZ_FIELDS = {
 }
 
 
-def _utmz(value: str) -> Decoding | None:
-    """``__utmz``: domainhash.timestamp.sessions.campaigns.utmcsr=…|utmccn=…|…"""
-    parts = value.split(".", 4)
-    if len(parts) != 5:
-        return None
-    domain, ts, visit, sources, campaign = parts
-    when = _seconds(ts)
-    if when is None or "=" not in campaign:
-        return None
-    lines = [f"{when}: when this traffic source was recorded"]
-    visit_number, source_count = _int(visit), _int(sources)
-    if visit_number is not None:
-        lines.append(f"Visit number then: {visit_number}")
-    if source_count is not None:
-        lines.append(f"Different traffic sources seen: {source_count}")
-    for field in campaign.split("|"):
+def _utmz_fields(text: str) -> list[str]:
+    """utmcsr=…|utmccn=…|… as "Source: …" lines (the values URL-decoded)."""
+    out = []
+    for field in text.split("|"):
         key, _, raw = field.partition("=")
         label = _UTMZ_FIELDS.get(key)
         if label is not None and raw:
-            lines.append(f"{label}: {unquote(raw)}")
-    lines.append(f"Domain hash: {domain} (stands for the site's domain)")
-    return Decoding("Google Analytics (Urchin) traffic source", _lines(*lines))
+            out.append(f"{label}: {unquote(raw)}")
+    return out
 
 
-def _gcl_au(value: str) -> Decoding | None:
-    """``_gcl_au``: 1.1.<random>.<created, unix seconds>[.…]."""
-    parts = value.split(".")
-    if len(parts) < 4 or _int(parts[2]) is None:
+_CONVERTERS: dict[str, Callable[[str], object]] = {
+    "s": _seconds,  # unix seconds
+    "ms": _millis,  # unix milliseconds
+    "uuid1": _uuid1_time,  # a version-1 UUID's time
+    "n": _int,  # a plain number
+    "some": lambda text: text or None,  # the part, if not empty
+    "yesno": {"1": "yes", "0": "no"}.get,
+    "ms|": lambda text: [_millis(f) for f in text.split("|")] if text else [],
+    "utmz": _utmz_fields,
+}
+_FORMATTER = string.Formatter()
+
+_VERSION_LINE = "{version}.{level}: the cookie's format version and domain level"
+_DOMAIN_HASH = "Domain hash: {domain} (stands for the site's domain)"
+_DOMAIN_LEVEL = "Domain level: {level} (how many dots the domain it is set for has)"
+_GA_CLIENT = _dots(("version", "GA[0-9]+|[0-9]+"), ("level", "[0-9]+(?:-[0-9]+)?"),
+                   ("rand", "[0-9]+"), ("ts", "[0-9]{10}"))
+
+
+def _visits(unit: str) -> tuple[str, ...]:
+    return (f"{{previous:{unit}}}: previous visit", f"{{current:{unit}}}: current visit",
+            "Number of visits: {count:n}")
+
+
+# 32 hex digits, then "|"-separated fields (Microsoft's insights keep times in them).
+_UET = re.compile(r"(?P<id>[0-9a-fA-F]{32})(?:\|(?P<extra>.*))?", re.DOTALL)
+_UET_LINES = (
+    "Id: {id} (a time-based id: that time and random digits)",
+    "{extra:ms|}: another time stored with the id",
+)
+
+_FORMATS: tuple[_Format, ...] = (
+    _Format("_ga", "Google Analytics client id", _GA_CLIENT, "ts", "s",
+            "when this browser was first seen",
+            ("Client id: {rand}.{ts} (a random number and that time; it recognises this browser)",
+             _VERSION_LINE)),
+    _Format("_gid", "Google Analytics daily id", _GA_CLIENT, "ts", "s",
+            "when this id was created (it lasts 24 hours)",
+            ("Daily id: {rand}.{ts} (a random number and that time; it groups one day's visits)",
+             _VERSION_LINE)),
+    _Format("_ga_*", "Google Analytics 4 session", _ga4_parts, "start", "s",
+            "when the current visit started (also its session id)",
+            ("Visit number: {count:n}",
+             "Engaged visit: {engaged:yesno}",
+             "{last:s}: the latest activity in this visit")),
+    _Format("__utma", "Google Analytics (Urchin) visitor",
+            _dots("domain", "rand#", "first", "previous", "current", "count"), "first", "s",
+            "first visit",
+            (*_visits("s"),
+             "Visitor id: {rand}.{first} (a random number and the first visit's time)",
+             _DOMAIN_HASH)),
+    _Format("__utmb", "Google Analytics (Urchin) visit",
+            _dots("domain", "views#", "-", "start"), "start", "s", "when this visit started",
+            ("Pages viewed in this visit: {views:n}", _DOMAIN_HASH)),
+    _Format("__utmz", "Google Analytics (Urchin) traffic source",
+            _dots("domain", "ts", "visit", "sources", ("campaign", ".*=.*")), "ts", "s",
+            "when this traffic source was recorded",
+            ("Visit number then: {visit:n}",
+             "Different traffic sources seen: {sources:n}",
+             "{campaign:utmz}",
+             _DOMAIN_HASH)),
+    _Format("_gcl_au", "Google Ads conversion linker id",
+            _dots("version", "level", "rand#", "ts", more=True), "ts", "s",
+            "when this id was created (first visit with the Google tag)",
+            ("Id: {rand}.{ts} (a random number and that time; it links ad clicks"
+             " to later purchases or sign-ups)",
+             _VERSION_LINE)),
+    _Format("_gcl_*", "Google Ads click", _dots("=GCL", "ts", ("click", ".+")), "ts", "s",
+            "when you arrived by clicking a Google ad",
+            ("Click id (gclid): {click} (names that one click to Google)",)),
+    _Format("_fbp", "Meta Pixel browser id", _dots("=fb", "level", "ts", ("rand", "[^.].*")),
+            "ts", "ms", "when this browser id was created (first visit with the Meta Pixel)",
+            ("Random number: {rand} (makes the id unique to this browser)", _DOMAIN_LEVEL)),
+    _Format("_fbc", "Meta ad click", _dots("=fb", "level", "ts", ("click", ".+")), "ts", "ms",
+            "when you arrived from a link on Facebook or Instagram",
+            ("Click id (fbclid): {click} (names that one click to Meta)", _DOMAIN_LEVEL)),
+    _Format("__hstc", "HubSpot visitor",
+            _dots("domain", "utk+", "first", "previous", "current", "count"), "first", "ms",
+            "first visit",
+            (*_visits("ms"),
+             "Visitor id (hubspotutk): {utk}",
+             _DOMAIN_HASH)),
+    _Format("__hssc", "HubSpot visit", _dots("domain", "views#", "start"), "start", "ms",
+            "when this visit started",
+            ("Pages viewed in this visit: {views:n}", _DOMAIN_HASH)),
+    _Format("_pk_id.*", "Matomo visitor id",
+            re.compile(r"(?P<id>[^.]+)\.(?P<created>[^.]*)(?:\.(?P<count>[^.]*)(?:\.(?P<current>"
+                       r"[^.]*)(?:\.(?P<previous>[^.]*)(?:\.(?P<order>[^.]*))?)?)?)?(?:\..*)?",
+                       re.DOTALL),
+            "created", "s", "when this visitor id was created (first visit)",
+            ("Number of visits: {count:n}",
+             "{current:s}: current visit",
+             "{previous:s}: previous visit",
+             "{order:s}: last order in the site's shop",
+             "Visitor id: {id} (random; it recognises this browser)")),
+    _Format("_pk_ses.*", "Matomo visit marker", re.compile(r"[1*]"), None, "", "",
+            ("No data: while this cookie exists (until 30 minutes after the last page view),"
+             " Matomo counts the page views as one visit",)),
+    _Format("optimizelyEndUserId", "Optimizely visitor id",
+            re.compile(r"oeu(?P<ts>[0-9]{13})r(?P<rand>.*)", re.DOTALL), "ts", "ms",
+            "when this visitor id was created (first visit)",
+            ("Random part: {rand:some}",)),
+    _Format("_uetvid", "Microsoft Advertising visitor id", _UET,
+            "id", "uuid1", "when this visitor id was created (first visit with the UET tag)",
+            _UET_LINES),
+    _Format("_uetsid", "Microsoft Advertising session id", _UET,
+            "id", "uuid1", "when this session id was created (it lasts a day)", _UET_LINES),
+)
+_EXACT = {f.name: f for f in _FORMATS if not f.name.endswith("*")}
+_PREFIXES = tuple((f.name[:-1], f) for f in _FORMATS if f.name.endswith("*"))
+
+
+def _render(template: str, parts: dict[str, str | None]) -> list[str]:
+    """A line template filled in from the parts: no line where a part converts to
+    None, one line per item where a part converts to a list."""
+    lines = [""]
+    for literal, field, conv, _ in _FORMATTER.parse(template):
+        lines = [line + literal for line in lines]
+        if field is None:
+            continue
+        raw = parts.get(field) or ""
+        value = _CONVERTERS[conv](raw) if conv else raw
+        if value is None:
+            return []
+        items = [i for i in value if i is not None] if isinstance(value, list) else [value]
+        lines = [line + str(item) for line in lines for item in items]
+    return lines
+
+
+def _explain(fmt: _Format, value: str) -> Decoding | None:
+    """The value explained by one format, or None when it does not fit."""
+    if isinstance(fmt.split, re.Pattern):
+        match = fmt.split.fullmatch(value)
+        parts = match.groupdict() if match is not None else None
+    else:
+        parts = fmt.split(value)
+    if parts is None:
         return None
-    when = _seconds(parts[3])
-    if when is None:
-        return None
-    return Decoding("Google Ads conversion linker id", _lines(
-        f"{when}: when this id was created (first visit with the Google tag)",
-        f"Id: {parts[2]}.{parts[3]} (a random number and that time; it links ad clicks"
-        " to later purchases or sign-ups)",
-        f"{parts[0]}.{parts[1]}: the cookie's format version and domain level",
-    ))
-
-
-def _gcl_click(value: str) -> Decoding | None:
-    """``_gcl_aw`` (and ``_gcl_dc``, ``_gcl_gb``…): GCL.<click time, unix seconds>.<click id>."""
-    parts = value.split(".", 2)
-    if len(parts) != 3 or parts[0] != "GCL" or not parts[2]:
-        return None
-    when = _seconds(parts[1])
-    if when is None:
-        return None
-    return Decoding("Google Ads click", _lines(
-        f"{when}: when you arrived by clicking a Google ad",
-        f"Click id (gclid): {parts[2]} (names that one click to Google)",
-    ))
-
-
-def _fbp(value: str) -> Decoding | None:
-    """``_fbp``: fb.<domain level>.<created, unix ms>.<random>."""
-    parts = value.split(".")
-    if len(parts) < 4 or parts[0] != "fb" or not parts[3]:
-        return None
-    when = _millis(parts[2])
-    if when is None:
-        return None
-    return Decoding("Meta Pixel browser id", _lines(
-        f"{when}: when this browser id was created (first visit with the Meta Pixel)",
-        f"Random number: {'.'.join(parts[3:])} (makes the id unique to this browser)",
-        f"Domain level: {parts[1]} (how many dots the domain it is set for has)",
-    ))
-
-
-def _fbc(value: str) -> Decoding | None:
-    """``_fbc``: fb.<domain level>.<stored, unix ms>.<fbclid>."""
-    parts = value.split(".", 3)
-    if len(parts) != 4 or parts[0] != "fb" or not parts[3]:
-        return None
-    when = _millis(parts[2])
-    if when is None:
-        return None
-    return Decoding("Meta ad click", _lines(
-        f"{when}: when you arrived from a link on Facebook or Instagram",
-        f"Click id (fbclid): {parts[3]} (names that one click to Meta)",
-        f"Domain level: {parts[1]} (how many dots the domain it is set for has)",
-    ))
-
-
-def _hstc(value: str) -> Decoding | None:
-    """``__hstc``: domainhash.utk.first.previous.current.sessioncount (unix ms)."""
-    parts = value.split(".")
-    if len(parts) != 6:
-        return None
-    domain, utk, first, previous, current, count = parts
-    first_when = _millis(first)
-    if first_when is None or not utk:
-        return None
-    visits = _int(count)
-    return Decoding("HubSpot visitor", _lines(
-        f"{first_when}: first visit",
-        _time_line(_millis(previous), "previous visit"),
-        _time_line(_millis(current), "current visit"),
-        f"Number of visits: {visits}" if visits is not None else None,
-        f"Visitor id (hubspotutk): {utk}",
-        f"Domain hash: {domain} (stands for the site's domain)",
-    ))
-
-
-def _hssc(value: str) -> Decoding | None:
-    """``__hssc``: domainhash.pageviews.sessionstart (unix ms)."""
-    parts = value.split(".")
-    if len(parts) != 3:
-        return None
-    domain, views, start = parts
-    started = _millis(start)
-    pages = _int(views)
-    if started is None or pages is None:
-        return None
-    return Decoding("HubSpot visit", _lines(
-        f"{started}: when this visit started",
-        f"Pages viewed in this visit: {pages}",
-        f"Domain hash: {domain} (stands for the site's domain)",
-    ))
-
-
-def _pk_id(value: str) -> Decoding | None:
-    """``_pk_id.*``: visitorid.createTs[.visits.currentTs.lastVisitTs.lastOrderTs] (seconds)."""
-    parts = value.split(".")
-    if len(parts) < 2 or not parts[0]:
-        return None
-    created = _seconds(parts[1])
-    if created is None:
-        return None
-    rest = parts[2:] + [""] * 4
-    visits = _int(rest[0])
-    return Decoding("Matomo visitor id", _lines(
-        f"{created}: when this visitor id was created (first visit)",
-        f"Number of visits: {visits}" if visits is not None else None,
-        _time_line(_seconds(rest[1]), "current visit"),
-        _time_line(_seconds(rest[2]), "previous visit"),
-        _time_line(_seconds(rest[3]), "last order in the site's shop"),
-        f"Visitor id: {parts[0]} (random; it recognises this browser)",
-    ))
-
-
-def _pk_ses(value: str) -> Decoding | None:
-    """``_pk_ses.*``: holds only "1" or "*"; it marks a visit in progress."""
-    if value not in ("1", "*"):
-        return None
-    return Decoding(
-        "Matomo visit marker",
-        "No data: while this cookie exists (until 30 minutes after the last page view),"
-        " Matomo counts the page views as one visit",
-    )
-
-
-_OPTIMIZELY = re.compile(r"oeu([0-9]{13})r(.*)", re.DOTALL)
-
-
-def _optimizely(value: str) -> Decoding | None:
-    """``optimizelyEndUserId``: oeu<created, unix ms>r<random>."""
-    match = _OPTIMIZELY.fullmatch(value)
-    when = _millis(match.group(1)) if match else None
-    if match is None or when is None:
-        return None
-    return Decoding("Optimizely visitor id", _lines(
-        f"{when}: when this visitor id was created (first visit)",
-        f"Random part: {match.group(2)}" if match.group(2) else None,
-    ))
-
-
-def _uet(label: str, meaning: str) -> Callable[[str], Decoding | None]:
-    """``_uetvid``/``_uetsid``: a time-based UUID (version 1) as 32 hex digits[|…]."""
-
-    def parse(value: str) -> Decoding | None:
-        head, _, tail = value.partition("|")
-        if len(head) != 32 or not frozenset(head) <= _HEX:
-            return None
-        uid = uuid.UUID(hex=head)
-        if uid.version != 1:
-            return None
-        when = _utc((uid.time - _UUID_EPOCH_OFFSET) // 10_000_000)
+    lines: list[str] = []
+    if fmt.stamp is not None:
+        when = _CONVERTERS[fmt.unit](parts.get(fmt.stamp) or "")
         if when is None:
             return None
-        extra = [_millis(field) for field in tail.split("|")] if tail else []
-        return Decoding(label, _lines(
-            f"{when}: {meaning}",
-            f"Id: {head} (a time-based id: that time and random digits)",
-            *(_time_line(e, "another time stored with the id") for e in extra),
-        ))
-
-    return parse
-
-
-_EXACT: dict[str, Callable[[str], Decoding | None]] = {
-    "_ga": _ga,
-    "_gid": _gid,
-    "__utma": _utma,
-    "__utmb": _utmb,
-    "__utmz": _utmz,
-    "_gcl_au": _gcl_au,
-    "_fbp": _fbp,
-    "_fbc": _fbc,
-    "__hstc": _hstc,
-    "__hssc": _hssc,
-    "optimizelyEndUserId": _optimizely,
-    "_uetvid": _uet("Microsoft Advertising visitor id",
-                    "when this visitor id was created (first visit with the UET tag)"),
-    "_uetsid": _uet("Microsoft Advertising session id",
-                    "when this session id was created (it lasts a day)"),
-}
-_PREFIXES: tuple[tuple[str, Callable[[str], Decoding | None]], ...] = (
-    ("_ga_", _ga4_session),
-    ("_gcl_", _gcl_click),
-    ("_pk_id.", _pk_id),
-    ("_pk_ses.", _pk_ses),
-)
+        lines.append(f"{when}: {fmt.meaning}")
+    for template in fmt.lines:
+        lines += _render(template, parts)
+    return Decoding(fmt.label, _lines(*lines))
 
 
 def _vendor(name: str, text: str, url: str | None) -> Decoding | None:
     """A vendor's format explained, tried on the value and then on its URL-decoded form."""
-    parse = _EXACT.get(name)
-    if parse is None:
-        parse = next((p for prefix, p in _PREFIXES if name.startswith(prefix)), None)
-    if parse is None:
+    fmt = _EXACT.get(name)
+    if fmt is None:
+        fmt = next((f for prefix, f in _PREFIXES if name.startswith(prefix)), None)
+    if fmt is None:
         return None
     for candidate in (text, url):
         if candidate is not None:
             stripped = candidate.strip()
             if stripped and len(stripped) <= 4096:
-                found = parse(stripped)
+                found = _explain(fmt, stripped)
                 if found is not None:
                     return found
     return None

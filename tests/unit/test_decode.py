@@ -572,3 +572,14 @@ def test_core_module_imports_no_qt():
             imported.add(node.module)
     assert not any(name.split(".")[0] == "PySide6" for name in imported)
     assert not any(name.startswith("privacy_inspector.gui") for name in imported)
+
+
+def test_a_vendor_format_is_one_row_of_the_table(monkeypatch):
+    names = [f.name for f in decode._FORMATS]
+    assert len(names) == len(set(names))
+    row = decode._Format("_new_id", "New vendor id", decode._dots("id+", "ts"), "ts", "s",
+                         "when this id was created", ("Id: {id}", "Visits: {id:n}"))
+    monkeypatch.setitem(decode._EXACT, "_new_id", row)
+    assert decode_value("_new_id", "abc.1700000000") == [Decoding(
+        "New vendor id", "2023-11-14 22:13:20 UTC: when this id was created\nId: abc")]
+    assert decode_value("_new_id", "abc.1") == []  # no time, no match (and 1 is no timestamp)
