@@ -10,6 +10,8 @@ Register with ``pytest_plugins = ["tests.harness.fixtures"]`` in
   Chromium's own default (third-party cookies blocked in 156).
 * ``firefox_profile`` -- a Firefox profile that made the same visits.
 
+``pages_fixture(route)`` makes a module's own fixture for its extra pages.
+
 These are shared: read them (through copies), never modify them.  Tests that
 change a profile use the function-scoped factories ``make_chromium_profile``
 and ``make_firefox_profile``, which build a fresh one in ``tmp_path``.
@@ -31,7 +33,30 @@ import pytest
 
 from .chromium import CHROMIUM_BINARY, PageResult, running_chromium, visit_chromium
 from .firefox import FIREFOX_BINARY, running_firefox, visit_firefox
-from .site import DEFAULT_VISIT, ExpectedCookie, Resource, Site, expected_cookies, start_site
+from .site import (
+    DEFAULT_VISIT,
+    ExpectedCookie,
+    Pages,
+    Resource,
+    Route,
+    Site,
+    expected_cookies,
+    serve_pages,
+    start_site,
+)
+
+
+def pages_fixture(route: Route):
+    """A function-scoped fixture that serves ``route`` with :func:`~.site.serve_pages`
+    (with the fake web's certificate) while a test runs; in a test module:
+    ``pages = pages_fixture(_route)``."""
+
+    @pytest.fixture
+    def pages(fake_site: Site) -> Iterator[Pages]:
+        with serve_pages(fake_site.certs, route) as served:
+            yield served
+
+    return pages
 
 
 def _require(binary: str, what: str) -> None:

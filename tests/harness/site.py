@@ -28,7 +28,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -769,15 +769,34 @@ class RequestRecord:
     status: int
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _QuietHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 without a log on stderr, and a helper for whole answers."""
+
     protocol_version = "HTTP/1.1"
-    server: _Server
 
     def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
         pass
 
+    def host(self) -> str:
+        """The Host header without its port, lower case."""
+        return (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+
+    def answer(self, status: int, ctype: str, data: bytes, headers: Iterable[tuple[str, str]]
+               ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Handler(_QuietHandler):
+    server: _Server
+
     def do_GET(self):  # noqa: N802
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        host = self.host()
         split = urlsplit(self.path)
         path = split.path
         renderer = self.server.renderer
@@ -802,15 +821,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server.record(
             RequestRecord(time.time(), host, self.path, self.headers.get("Cookie"), status)
         )
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        self.answer(status, ctype, body.encode(), [("Cache-Control", "no-store"), *headers])
 
 
 class TLSServer(http.server.ThreadingHTTPServer):
@@ -928,3 +939,144 @@ def start_site(work_dir: str | Path | None = None, port: int = 0) -> Iterator[Si
         site.stop()
         if tmp is not None:
             tmp.cleanup()
+
+
+# --------------------------------------------------------------------------
+# Extra pages: a small HTTPS server for a test's own pages
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A GET that :func:`serve_pages` passes to its ``route``."""
+
+    host: str  # the Host header without its port, lower case
+    path: str  # the request target before ``?``
+    query: str  # after ``?`` ("" without one)
+    port: int  # the server's port (for links to the other hosts)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a ``route`` answers: a body, by default an HTML page with status 200."""
+
+    body: str | bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+
+
+Route = Callable[[PageRequest], Reply | None]
+
+
+class _PageHandler(_QuietHandler):
+    server: _PageServer
+
+    def do_GET(self):  # noqa: N802
+        path, _, query = self.path.partition("?")
+        reply = self.server.route(PageRequest(self.host(), path, query,
+                                              self.server.server_address[1]))
+        if reply is None:
+            reply = Reply(b"not found\n", "text/plain", 404)
+        body = reply.body.encode() if isinstance(reply.body, str) else reply.body
+        headers = [("Cache-Control", "no-store")] if self.server.no_store else []
+        self.answer(reply.status, reply.content_type, body, headers)
+
+
+class _PageServer(TLSServer):
+    def __init__(self, context: ssl.SSLContext, route: Route, no_store: bool) -> None:
+        self.route = route
+        self.no_store = no_store
+        super().__init__(0, context, _PageHandler)
+
+
+_FRAMED_HEAD = """<!doctype html><meta charset="utf-8"><title>working</title>
+%(frame)s<script>
+const H = window.__harness = {errors: [], report: {}, frames: {}};
+const spec = %(spec)s;
+"""
+_FRAMED_TAIL = """const frameDone = new Promise((resolve) => {
+  if (!%(has_frame)s) return resolve();
+  window.addEventListener("message", (ev) => {
+    H.frames.ad = ev.data.report; H.errors.push(...ev.data.errors); resolve();
+  });
+});
+(async () => {
+  await work();
+  await frameDone;
+  if (parent !== window) parent.postMessage({errors: H.errors, report: H.report}, "*");
+  document.title = H.errors.length ? "done with errors" : "done";
+})();
+</script>
+"""
+
+# Waits until a service worker is activated (for pages' ``work``).
+SETTLE_JS = """function settle(worker) {
+  return new Promise((resolve) => {
+    if (worker.state === "activated") return resolve();
+    worker.addEventListener("statechange", () => { if (worker.state === "activated") resolve(); });
+  });
+}
+"""
+
+
+def framed_page(work_js: str, spec: object, frame_url: str | None = None) -> str:
+    """A page for :func:`serve_pages` that runs ``work_js`` and reports like the fake web's.
+
+    ``work_js`` defines ``async function work()``, which fills ``H.report`` (and
+    ``H.errors``); ``spec`` is there as ``const spec`` (JSON).  With ``frame_url`` the
+    page holds that iframe, whose framed page posts its report to this one
+    (``H.frames.ad``), and waits for it.  Then ``document.title`` is ``"done"``.
+    """
+    frame = f'<iframe src="{frame_url}"></iframe>' if frame_url else ""
+    return (_FRAMED_HEAD % {"frame": frame, "spec": json.dumps(spec)} + work_js
+            + _FRAMED_TAIL % {"has_frame": json.dumps(bool(frame))})
+
+
+# A service worker that does nothing (but counts as handling fetches).
+IDLE_WORKER_JS = "self.addEventListener('fetch', () => {});\n"
+
+
+def page_with_worker(page: str, worker: str = IDLE_WORKER_JS) -> Route:
+    """A route that answers ``worker`` (JavaScript) at ``/sw.js`` and ``page`` everywhere else."""
+
+    def route(req: PageRequest) -> Reply:
+        if req.path.startswith("/sw.js"):
+            return Reply(worker, "text/javascript; charset=utf-8")
+        return Reply(page)
+
+    return route
+
+
+@dataclass(frozen=True)
+class Pages:
+    """A running :func:`serve_pages` server."""
+
+    port: int
+
+    def url(self, host: str, path: str) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+    def origin(self, host: str) -> str:
+        return f"https://{host}:{self.port}"
+
+
+@contextmanager
+def serve_pages(certs: CertFiles, route: Route, *, no_store: bool = True) -> Iterator[Pages]:
+    """Serve a test's own pages over HTTPS on 127.0.0.1 (a free port) while the block runs.
+
+    ``certs`` is the fake web's (``site.certs``), so every host of :data:`HOSTS`
+    is trusted.  ``route`` answers each GET with a :class:`Reply`, or None for a
+    404.  ``no_store`` adds ``Cache-Control: no-store`` to every answer.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs.leaf_cert, certs.leaf_key)
+    server = _PageServer(context, route, no_store)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="test-pages", daemon=True)
+    thread.start()
+    try:
+        yield Pages(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

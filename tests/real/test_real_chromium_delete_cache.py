@@ -1,7 +1,6 @@
 """Deleting Chromium Cache Storage, proven by starting the real Chromium again.
 
-A small HTTPS server (the fake site's certificate, as in
-tests/real/test_real_chromium_idb.py) serves ``/caches``: LiveOps' page opens
+A small HTTPS server (``tests.harness.site.serve_pages``) serves ``/caches``: LiveOps' page opens
 its own cache (first party, ``Service Worker/CacheStorage/<hash>``) and a
 DoubleClick iframe in it opens two (partitioned under LiveOps, in a storage
 bucket ``WebStorage/<id>/CacheStorage``).  ``delete --site doubleclick.net``
@@ -12,13 +11,8 @@ again, with their entries.
 
 from __future__ import annotations
 
-import http.server
 import json
 import sqlite3
-import ssl
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,7 +23,15 @@ from privacy_inspector.browsers.chromium_workers import read_cache_storage
 from privacy_inspector.cli import main as cli
 from privacy_inspector.platform import discovery
 from tests.harness.chromium import running_chromium
-from tests.harness.site import DOUBLECLICK, LIVEOPS, Site, TLSServer
+from tests.harness.fixtures import pages_fixture
+from tests.harness.site import (
+    DOUBLECLICK,
+    LIVEOPS,
+    PageRequest,
+    Pages,
+    Reply,
+    framed_page,
+)
 
 pytestmark = pytest.mark.real_browser
 
@@ -39,11 +41,7 @@ CACHES = {
     DOUBLECLICK: {"dc-creatives": ["/ads/banner-1", "/ads/banner-2"], "dc-state": ["/s"]},
 }
 
-_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title>
-%(frame)s<script>
-const H = window.__harness = {errors: [], report: {}, frames: {}};
-const spec = %(spec)s;
-async function work() {
+_WORK = r"""async function work() {
   try {
     if (spec.idb) {
       const open = indexedDB.open(spec.idb, 1);
@@ -70,74 +68,22 @@ async function work() {
     if (spec.listIdb) H.report.indexedDB = (await indexedDB.databases()).map((d) => d.name).sort();
   } catch (e) { H.errors.push(String(e)); }
 }
-const frameDone = new Promise((resolve) => {
-  if (!%(has_frame)s) return resolve();
-  window.addEventListener("message", (ev) => {
-    H.frames.ad = ev.data.report; H.errors.push(...ev.data.errors); resolve();
-  });
-});
-(async () => {
-  await work();
-  await frameDone;
-  if (parent !== window) parent.postMessage({errors: H.errors, report: H.report}, "*");
-  document.title = H.errors.length ? "done with errors" : "done";
-})();
-</script>
 """
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: TLSServer
-
-    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
-        pass
-
-    def do_GET(self):  # noqa: N802
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
-        port = self.server.server_address[1]
-        path, _, query = self.path.partition("?")
-        status, ctype, body = 404, "text/plain", b"not found\n"
-        if path == "/caches" and host in CACHES:
-            frame = ""
-            if host == LIVEOPS:
-                frame = f'<iframe src="https://{DOUBLECLICK}:{port}/caches?{query}"></iframe>'
-            spec = {"write": query.startswith("write"), "caches": CACHES[host],
-                    "idb": f"{host}-db" if query == "write-idb" and host == DOUBLECLICK else None,
-                    "listIdb": query.endswith("idb")}
-            page = _PAGE % {"frame": frame, "spec": json.dumps(spec),
-                            "has_frame": json.dumps(bool(frame))}
-            status, ctype, body = 200, "text/html; charset=utf-8", page.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+def _route(req: PageRequest) -> Reply | None:
+    if req.path != "/caches" or req.host not in CACHES:
+        return None
+    frame = None
+    if req.host == LIVEOPS:
+        frame = f"https://{DOUBLECLICK}:{req.port}/caches?{req.query}"
+    spec = {"write": req.query.startswith("write"), "caches": CACHES[req.host],
+            "idb": f"{req.host}-db" if req.query == "write-idb" and req.host == DOUBLECLICK else None,
+            "listIdb": req.query.endswith("idb")}
+    return Reply(framed_page(_WORK, spec, frame))
 
 
-@dataclass
-class _Pages:
-    port: int
-
-    def url(self, host: str, path: str) -> str:
-        return f"https://{host}:{self.port}{path}"
-
-
-@pytest.fixture
-def pages(fake_site: Site) -> Iterator[_Pages]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(fake_site.certs.leaf_cert, fake_site.certs.leaf_key)
-    server = TLSServer(0, context, _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    try:
-        yield _Pages(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+pages = pages_fixture(_route)
 
 
 @pytest.fixture(autouse=True)
@@ -146,7 +92,7 @@ def _cache_writer_registered():
     assert chromium_cache_write.writer_for in writers._factories()
 
 
-def _seen(written, fake_site, pages: _Pages, mode: str) -> dict[str, dict]:
+def _seen(written, fake_site, pages: Pages, mode: str) -> dict[str, dict]:
     """host -> {cache: [[path, body]]} the page and its frame see, on a fresh start
     (modes ending in ``idb``: and ``"indexedDB"`` -> the frame's database names)."""
     with running_chromium(written.user_data_dir, [pages.url(LIVEOPS, f"/caches?{mode}")],

@@ -1,7 +1,6 @@
 """Deleting Chromium service worker registrations, proven by starting the real Chromium again.
 
-A small HTTPS server (the fake site's certificate, as in
-tests/real/test_real_chromium_idb.py) serves ``/sw-page``: LiveOps' page
+A small HTTPS server (``tests.harness.site.serve_pages``) serves ``/sw-page``: LiveOps' page
 registers a service worker (scope ``/app/``) and a DoubleClick iframe in it
 registers one (scope ``/ads/``, partitioned under LiveOps).  In mode ``read``
 the documents only list their registrations.  ``delete --site doubleclick.net``
@@ -10,12 +9,7 @@ must take DoubleClick's registration out of ``Service Worker/Database``.
 
 from __future__ import annotations
 
-import http.server
 import json
-import ssl
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,7 +20,16 @@ from privacy_inspector.browsers.chromium_workers import read_service_workers
 from privacy_inspector.cli import main as cli
 from privacy_inspector.platform import discovery
 from tests.harness.chromium import running_chromium
-from tests.harness.site import DOUBLECLICK, LIVEOPS, Site, TLSServer
+from tests.harness.fixtures import pages_fixture
+from tests.harness.site import (
+    DOUBLECLICK,
+    LIVEOPS,
+    SETTLE_JS,
+    PageRequest,
+    Pages,
+    Reply,
+    framed_page,
+)
 
 pytestmark = pytest.mark.real_browser
 
@@ -39,17 +42,7 @@ self.addEventListener('fetch', (e) => {});
 self.addEventListener('message', (e) => e.source.postMessage('pong ' + e.data));
 """
 
-_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title>
-%(frame)s<script>
-const H = window.__harness = {errors: [], report: {}, frames: {}};
-const spec = %(spec)s;
-function settle(worker) {
-  return new Promise((resolve) => {
-    if (worker.state === "activated") return resolve();
-    worker.addEventListener("statechange", () => { if (worker.state === "activated") resolve(); });
-  });
-}
-async function work() {
+_WORK = SETTLE_JS + r"""async function work() {
   try {
     if (spec.write || spec.other) {
       const scope = spec.write ? spec.scope : "/other/";
@@ -71,77 +64,27 @@ async function work() {
     }
   } catch (e) { H.errors.push(String(e)); }
 }
-const frameDone = new Promise((resolve) => {
-  if (!%(has_frame)s) return resolve();
-  window.addEventListener("message", (ev) => {
-    H.frames.ad = ev.data.report; H.errors.push(...ev.data.errors); resolve();
-  });
-});
-(async () => {
-  await work();
-  await frameDone;
-  if (parent !== window) parent.postMessage({errors: H.errors, report: H.report}, "*");
-  document.title = H.errors.length ? "done with errors" : "done";
-})();
-</script>
 """
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: TLSServer
-
-    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
-        pass
-
-    def do_GET(self):  # noqa: N802
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
-        port = self.server.server_address[1]
-        path, _, query = self.path.partition("?")
-        status, ctype, body = 404, "text/plain", b"not found\n"
-        if path == "/sw.js" and host in SCOPES:
-            status, ctype, body = 200, "text/javascript", SERVICE_WORKER
-        elif path == "/sw-page" and host in SCOPES:
-            frame = ""
-            if host == LIVEOPS:
-                frame = f'<iframe src="https://{DOUBLECLICK}:{port}/sw-page?{query}"></iframe>'
-            # "other": LiveOps registers a second scope (a change to the service
-            # worker storage, which makes Chromium purge what is purgeable first).
-            spec = {"write": query == "write", "scope": SCOPES[host],
-                    "other": query == "other" and host == LIVEOPS}
-            page = _PAGE % {"frame": frame, "spec": json.dumps(spec),
-                            "has_frame": json.dumps(bool(frame))}
-            status, ctype, body = 200, "text/html; charset=utf-8", page.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+def _route(req: PageRequest) -> Reply | None:
+    if req.host not in SCOPES:
+        return None
+    if req.path == "/sw.js":
+        return Reply(SERVICE_WORKER, "text/javascript")
+    if req.path != "/sw-page":
+        return None
+    frame = None
+    if req.host == LIVEOPS:
+        frame = f"https://{DOUBLECLICK}:{req.port}/sw-page?{req.query}"
+    # "other": LiveOps registers a second scope (a change to the service
+    # worker storage, which makes Chromium purge what is purgeable first).
+    spec = {"write": req.query == "write", "scope": SCOPES[req.host],
+            "other": req.query == "other" and req.host == LIVEOPS}
+    return Reply(framed_page(_WORK, spec, frame))
 
 
-@dataclass
-class _Pages:
-    port: int
-
-    def url(self, host: str, path: str) -> str:
-        return f"https://{host}:{self.port}{path}"
-
-
-@pytest.fixture
-def pages(fake_site: Site) -> Iterator[_Pages]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(fake_site.certs.leaf_cert, fake_site.certs.leaf_key)
-    server = TLSServer(0, context, _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    try:
-        yield _Pages(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+pages = pages_fixture(_route)
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +93,7 @@ def _sw_writer_registered():
     assert chromium_sw_write.writer_for in writers._factories()
 
 
-def _seen(written, fake_site, pages: _Pages, mode: str) -> dict[str, list]:
+def _seen(written, fake_site, pages: Pages, mode: str) -> dict[str, list]:
     """host -> [[scope path, active script path]] the page and its frame list, on a fresh start."""
     with running_chromium(written.user_data_dir, [pages.url(LIVEOPS, f"/sw-page?{mode}")],
                           site=fake_site) as browser:
@@ -261,7 +204,7 @@ def test_undo_before_chromium_runs_again(make_chromium_profile, fake_site, pages
         LIVEOPS: (FULL[LIVEOPS], ["pong ping"]), DOUBLECLICK: (FULL[DOUBLECLICK], ["pong ping"])}
 
 
-def _seen_answers(written, fake_site, pages: _Pages) -> dict[str, tuple]:
+def _seen_answers(written, fake_site, pages: Pages) -> dict[str, tuple]:
     with running_chromium(written.user_data_dir, [pages.url(LIVEOPS, "/sw-page?read")],
                           site=fake_site) as browser:
         (result,) = browser.results

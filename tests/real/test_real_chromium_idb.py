@@ -14,14 +14,8 @@ LevelDB to move them into table files, and deletes some.
 
 from __future__ import annotations
 
-import http.server
-import json
 import re
-import ssl
-import threading
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,7 +26,16 @@ from privacy_inspector.core import sites
 from privacy_inspector.core.records import Profile
 from privacy_inspector.platform import discovery
 from tests.harness.chromium import running_chromium
-from tests.harness.site import DEFAULT_VISIT, Site, TLSServer, expected_storage
+from tests.harness.fixtures import pages_fixture
+from tests.harness.site import (
+    DEFAULT_VISIT,
+    SETTLE_JS,
+    PageRequest,
+    Pages,
+    Reply,
+    expected_storage,
+    framed_page,
+)
 
 pytestmark = pytest.mark.real_browser
 
@@ -135,17 +138,7 @@ WORKERS = {
     "ad.doubleclick.net": ("/ads/", {"dc-creatives": ["/ads/banner-1"]}),
 }
 
-_WORKER_PAGE = r"""<!doctype html><meta charset="utf-8"><title>working</title>
-%(frame)s<script>
-const H = window.__harness = {errors: [], report: {}, frames: {}};
-const spec = %(spec)s;
-function settle(worker) {
-  return new Promise((resolve) => {
-    if (worker.state === "activated") return resolve();
-    worker.addEventListener("statechange", () => { if (worker.state === "activated") resolve(); });
-  });
-}
-async function work() {
+_WORKER_WORK = SETTLE_JS + r"""async function work() {
   try {
     const reg = await navigator.serviceWorker.register("/sw.js", {scope: spec.scope});
     for (const [name, paths] of Object.entries(spec.caches)) {
@@ -156,19 +149,6 @@ async function work() {
     H.report = {caches: await caches.keys()};
   } catch (e) { H.errors.push(String(e)); }
 }
-const frameDone = new Promise((resolve) => {
-  if (!%(has_frame)s) return resolve();
-  window.addEventListener("message", (ev) => {
-    H.frames.ad = ev.data.report; H.errors.push(...ev.data.errors); resolve();
-  });
-});
-(async () => {
-  await work();
-  await frameDone;
-  if (parent !== window) parent.postMessage({errors: H.errors, report: H.report}, "*");
-  document.title = H.errors.length ? "done with errors" : "done";
-})();
-</script>
 """
 
 # Enough records (3,000 x 2 KB) for LevelDB to write table files; then 500
@@ -235,69 +215,28 @@ async function mail(factory, records) {
 """
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: TLSServer
-
-    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
-        pass
-
-    def do_GET(self):  # noqa: N802
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
-        port = self.server.server_address[1]
-        status, ctype, body = 404, "text/plain", b"not found\n"
-        if self.path == "/sw.js" and host in WORKERS:
-            status, ctype, body = 200, "text/javascript", SERVICE_WORKER
-        elif self.path == "/workers" and host in WORKERS:
-            frame = ""
-            if host == "www.liveops.com":
-                frame = f'<iframe src="https://ad.doubleclick.net:{port}/workers"></iframe>'
-            scope, caches = WORKERS[host]
-            page = _WORKER_PAGE % {
-                "frame": frame,
-                "spec": json.dumps({"scope": scope, "caches": caches}),
-                "has_frame": json.dumps(bool(frame)),
-            }
-            status, ctype, body = 200, "text/html; charset=utf-8", page.encode()
-        elif self.path == "/bulk":
-            status, ctype, body = 200, "text/html; charset=utf-8", _BULK_PAGE.encode()
-        elif self.path == "/buckets":
-            status, ctype, body = 200, "text/html; charset=utf-8", _BUCKETS_PAGE.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+def _route(req: PageRequest) -> Reply | None:
+    if req.query:  # these pages take none
+        return None
+    if req.path == "/sw.js" and req.host in WORKERS:
+        return Reply(SERVICE_WORKER, "text/javascript")
+    if req.path == "/workers" and req.host in WORKERS:
+        frame = None
+        if req.host == "www.liveops.com":
+            frame = f"https://ad.doubleclick.net:{req.port}/workers"
+        scope, caches = WORKERS[req.host]
+        return Reply(framed_page(_WORKER_WORK, {"scope": scope, "caches": caches}, frame))
+    if req.path == "/bulk":
+        return Reply(_BULK_PAGE)
+    if req.path == "/buckets":
+        return Reply(_BUCKETS_PAGE)
+    return None
 
 
-@dataclass
-class _Pages:
-    port: int
-
-    def url(self, host: str, path: str) -> str:
-        return f"https://{host}:{self.port}{path}"
-
-    def origin(self, host: str) -> str:
-        return f"https://{host}:{self.port}"
+pages = pages_fixture(_route)
 
 
-@pytest.fixture
-def pages(fake_site: Site) -> Iterator[_Pages]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(fake_site.certs.leaf_cert, fake_site.certs.leaf_key)
-    server = TLSServer(0, context, _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield _Pages(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-
-
-def _check_workers_and_caches(profile: Profile, pages: _Pages) -> None:
+def _check_workers_and_caches(profile: Profile, pages: Pages) -> None:
     options = ReadOptions()
     workers = {e.name: e for e in chromium_workers.read_service_workers(profile, options)}
     caches = {(e.origin, e.name): e for e in chromium_workers.read_cache_storage(profile, options)}

@@ -1,20 +1,16 @@
 """Deleting a tracker's Cache Storage and service worker from a profile
 Firefox ESR 153 wrote, proven by starting Firefox again.
 
-A page served as ``ad.doubleclick.net`` (by a local HTTPS server with the
-fake site's certificate) registers a service worker and opens two caches.
+A page served as ``ad.doubleclick.net`` (by ``tests.harness.site.serve_pages``)
+registers a service worker and opens two caches.
 ``delete --site doubleclick.net`` must leave Firefox seeing no cache and no
 registration there; ``undo`` must bring both back, as Firefox reads them.
 """
 
 from __future__ import annotations
 
-import http.server
 import json
-import ssl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -24,7 +20,7 @@ from privacy_inspector.browsers import writers
 from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.platform import discovery
-from tests.harness.site import DOUBLECLICK, TLSServer
+from tests.harness.site import DOUBLECLICK, Pages, page_with_worker, serve_pages
 
 pytestmark = pytest.mark.real_browser
 
@@ -51,41 +47,10 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>cache</title>
   document.title = H.errors.length ? 'done with errors' : 'done';
 })();
 </script></body></html>"""
-_WORKER = "self.addEventListener('fetch', () => {});\n"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
-        pass
-
-    def do_GET(self):  # noqa: N802
-        if self.path.startswith("/sw.js"):
-            body, ctype = _WORKER, "text/javascript; charset=utf-8"
-        else:
-            body, ctype = _PAGE, "text/html; charset=utf-8"
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@contextmanager
-def _tracker_site(site) -> Iterator[int]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(site.certs.leaf_cert, site.certs.leaf_key)
-    server = TLSServer(0, context, _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+def _tracker_site(site) -> AbstractContextManager[Pages]:
+    return serve_pages(site.certs, page_with_worker(_PAGE), no_store=False)
 
 
 @pytest.fixture
@@ -114,7 +79,8 @@ def _cli(capsys, *args) -> tuple[int, dict]:
 def test_delete_a_trackers_caches_and_worker_and_undo_in_firefox(
         make_firefox_profile, data_dir, capsys, with_writer):
     ff = make_firefox_profile(())
-    with _tracker_site(ff.site) as port:
+    with _tracker_site(ff.site) as pages:
+        port = pages.port
         origin = f"https://{DOUBLECLICK}:{port}"
         page = f"{origin}/page"
         made = _seen(ff, page + "?make")
@@ -167,7 +133,8 @@ def test_caches_deleted_and_the_worker_kept(make_firefox_profile, data_dir, caps
     # anew or drops the registration; undo then leaves that new folder alone).
     # Undone before the worker runs, the caches and the worker are back.
     ff = make_firefox_profile(())
-    with _tracker_site(ff.site) as port:
+    with _tracker_site(ff.site) as pages:
+        port = pages.port
         origin = f"https://{DOUBLECLICK}:{port}"
         page = f"{origin}/page"
         made = _seen(ff, page + "?make")

@@ -11,13 +11,9 @@ started here, since the fake site's pages use neither.
 
 from __future__ import annotations
 
-import http.server
 import shutil
-import ssl
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -27,7 +23,14 @@ from privacy_inspector.browsers import firefox_storage as fs
 from privacy_inspector.browsers.base import ReadOptions, object_stores_note
 from privacy_inspector.core import sites
 from privacy_inspector.platform import discovery
-from tests.harness.site import EXAMPLE_NEWS, ExpectedStorage, TLSServer, expected_storage
+from tests.harness.site import (
+    EXAMPLE_NEWS,
+    ExpectedStorage,
+    Pages,
+    expected_storage,
+    page_with_worker,
+    serve_pages,
+)
 
 pytestmark = pytest.mark.real_browser
 
@@ -204,47 +207,17 @@ _SW_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>sw</title>
   document.title = H.errors.length ? 'done with errors' : 'done';
 })();
 </script></body></html>"""
-_SW_SCRIPT = "self.addEventListener('fetch', () => {});\n"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # noqa: A002 - keep stderr quiet
-        pass
-
-    def do_GET(self):  # noqa: N802
-        if self.path.startswith("/sw.js"):
-            body, ctype = _SW_SCRIPT, "text/javascript; charset=utf-8"
-        else:
-            body, ctype = _SW_PAGE, "text/html; charset=utf-8"
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@contextmanager
-def _service_worker_site(site) -> Iterator[int]:
-    """An HTTPS server with the fake site's certificate, serving the page above; yields its port."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(site.certs.leaf_cert, site.certs.leaf_key)
-    server = TLSServer(0, context, _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+def _service_worker_site(site) -> AbstractContextManager[Pages]:
+    """An HTTPS server with the fake site's certificate, serving the page above."""
+    return serve_pages(site.certs, page_with_worker(_SW_PAGE), no_store=False)
 
 
 def test_cache_storage_and_service_workers(make_firefox_profile):
     ff = make_firefox_profile(())
-    with _service_worker_site(ff.site) as port:
+    with _service_worker_site(ff.site) as pages:
+        port = pages.port
         origin = f"https://{EXAMPLE_NEWS}:{port}"
         with ff.running([f"{origin}/page"]) as browser:
             assert browser.results[0].report["caches"] == ["pi-cache-v1", "pi-empty"]
