@@ -9,12 +9,10 @@ says why.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from privacy_inspector.browsers import sqlitecopy, sqlitewrite
+from privacy_inspector.browsers import sqlitewrite
 from privacy_inspector.browsers.firefox import parse_origin_attributes
 from privacy_inspector.core.ids import IdMaker
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile
@@ -45,18 +43,16 @@ class ChromiumCookieWriter:
         make = IdMaker(profile.key, Kind.COOKIE, store)
         self.id_of = lambda row: make(row[0] or None, None, row[1].lower(), row[2], row[3])
 
-    def _id_sql(self, path: Path) -> list[str]:
-        with sqlite3.connect(sqlitecopy.file_uri(path) + "?mode=ro", uri=True) as conn:
-            present = {r[1] for r in conn.execute("PRAGMA table_info(cookies)")}
-        conn.close()
-        return [c if c in present else "''" for c in self.id_columns]
+    def _id_sql(self, columns: list[str]) -> list[str]:
+        """The id's columns as SQL, ``''`` for one the table lacks (older Chromium)."""
+        return [c if c in columns else "''" for c in self.id_columns]
 
     def delete(self, entries: Sequence[Entry], journal: StoreJournal) -> list[str]:
-        return sqlitewrite.delete_rows(self.path, self.table, self._id_sql(self.path), self.id_of,
+        return sqlitewrite.delete_rows(self.path, self.table, self._id_sql, self.id_of,
                                        {e.id for e in entries}, journal.save)
 
     def restore(self, journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
-        return sqlitewrite.restore_rows(self.path, journal.load(), self._id_sql(self.path),
+        return sqlitewrite.restore_rows(self.path, journal.load(), self._id_sql,
                                         self.id_of, self.id_columns)
 
 

@@ -25,6 +25,9 @@ from privacy_inspector.browsers import sqlitecopy
 
 # id_of(row of the id columns) -> entry id
 IdOf = Callable[[tuple[Any, ...]], str]
+# SQL expressions for the id's parts, or a function that makes them from the table's
+# columns (read inside the write transaction).
+IdSql = Sequence[str] | Callable[[list[str]], Sequence[str]]
 BATCH = 500
 
 
@@ -112,8 +115,10 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
 
 
-def _rowids_by_id(conn: sqlite3.Connection, table: str, id_sql: Sequence[str], id_of: IdOf
-                  ) -> dict[str, list[int]]:
+def _rowids_by_id(conn: sqlite3.Connection, table: str, columns: list[str], id_sql: IdSql,
+                  id_of: IdOf) -> dict[str, list[int]]:
+    if callable(id_sql):
+        id_sql = id_sql(columns)
     out: dict[str, list[int]] = {}
     for rowid, *parts in conn.execute(f'SELECT rowid, {", ".join(id_sql)} FROM "{table}"'):
         out.setdefault(id_of(tuple(parts)), []).append(rowid)
@@ -123,7 +128,7 @@ def _rowids_by_id(conn: sqlite3.Connection, table: str, id_sql: Sequence[str], i
 def delete_rows(
     path: Path,
     table: str,
-    id_sql: Sequence[str],
+    id_sql: IdSql,
     id_of: IdOf,
     ids: set[str],
     save: Callable[[dict[str, Any]], None],
@@ -131,14 +136,15 @@ def delete_rows(
     """Delete the rows whose entry id is in ``ids``; the ids deleted.
 
     ``id_sql`` are SQL expressions for the id's parts (as the reader reads
-    them); ``save`` gets the complete rows first and must have them on disk
+    them), or a function of the table's columns that returns them; ``save``
+    gets the complete rows first and must have them on disk
     when it returns.
     """
     with transaction(path, path.name) as conn:
-        found = _rowids_by_id(conn, table, id_sql, id_of)
+        columns = _columns(conn, table)
+        found = _rowids_by_id(conn, table, columns, id_sql, id_of)
         chosen = {i: found[i] for i in ids if i in found}
         rowids = [r for rows in chosen.values() for r in rows]
-        columns = _columns(conn, table)
         rows: list[list[Any]] = []
         for start in range(0, len(rowids), BATCH):
             batch = rowids[start:start + BATCH]
@@ -156,7 +162,7 @@ def delete_rows(
 def restore_rows(
     path: Path,
     payload: dict[str, Any],
-    id_sql: Sequence[str],
+    id_sql: IdSql,
     id_of: IdOf,
     id_columns: Sequence[str],
     *,
@@ -180,7 +186,7 @@ def restore_rows(
         if missing:
             raise WriteError(f"{path.name} no longer has the columns {', '.join(missing)} "
                              "(the browser changed its schema); nothing was restored")
-        present = _rowids_by_id(conn, table, id_sql, id_of)
+        present = _rowids_by_id(conn, table, current, id_sql, id_of)
         positions = [columns.index(c) if c in columns else None for c in id_columns]
         for raw in payload["rows"]:
             row = [decode_value(v) for v in raw]
