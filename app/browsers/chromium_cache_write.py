@@ -43,18 +43,16 @@ from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.browsers.chromium_files import build_entries_from_rows
 from privacy_inspector.browsers.chromium_idb_write import (
     BucketStore,
-    _cell_bytes,
     _is_real_dir,
     _quota_transaction,
 )
 from privacy_inspector.browsers.firefox_storage_write import (
     _columns,
     _insert,
-    _move,
     _move_all,
 )
 from privacy_inspector.browsers.sqlitewrite import WriteError
-from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ReadError
+from privacy_inspector.core.records import Engine, Entry, Kind, Profile
 
 if TYPE_CHECKING:
     from privacy_inspector.browsers.writers import StoreJournal, Writer
@@ -119,7 +117,7 @@ class CacheStorageWriter(BucketStore):
     def _bucket_whole(self) -> bool:
         """Whether the bucket folder holds this Cache Storage folder and nothing else."""
         try:
-            return os.listdir(self.folder.parent) == [self.folder.name]
+            return os.listdir(self._bucket_folder()) == [self.folder.name]
         except OSError:
             return False
 
@@ -188,22 +186,13 @@ class CacheStorageWriter(BucketStore):
         Another writer of the same deletion may have taken the bucket out whole
         after this folder left it; its restore then finds the bucket here and
         fills it.  False (nothing done) otherwise."""
-        bucket = self.folder.parent
+        bucket = self._bucket_folder()
         quota = self.profile.path / self.quota
         if os.path.lexists(bucket) or not bucket.parent.is_dir() or not quota.is_file():
             return False
-        key = _cell_bytes(row[columns.index("storage_key")])
-        name = _cell_bytes(row[columns.index("name")])
-        if not isinstance(key, bytes) or not isinstance(name, bytes):
-            raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
+        key, name = self._bucket_identity(columns, row)
         with _quota_transaction(quota, self.quota) as conn:
-            if _columns(conn, "buckets") != columns:
-                return False
-            taken = conn.execute(
-                "SELECT 1 FROM buckets WHERE id = ? OR "
-                "(CAST(storage_key AS BLOB) = ? AND CAST(name AS BLOB) = ?)",
-                (self.bucket_id, key, name)).fetchone()
-            if taken is not None:
+            if _columns(conn, "buckets") != columns or self._bucket_taken(conn, key, name):
                 return False
             _insert(conn, "buckets", columns, row)
             bucket.mkdir(mode=0o700)
@@ -251,53 +240,11 @@ class CacheStorageWriter(BucketStore):
         """Put the saved folder into the bucket that has its storage key and name now
         (its folder made, as :meth:`_put` makes missing parents, if Chromium has
         not made it yet)."""
-        try:
-            buckets = idb.read_buckets(self.profile, self.quota)
-        except ReadError as exc:
-            raise WriteError(f"{exc}; nothing was restored") from exc
-        found = [b for b in buckets.values() if b.raw_key == raw_key and b.name == bucket_name]
-        if len(found) != 1:
+        bucket = self._bucket_now(raw_key, bucket_name)
+        if bucket is None:
             return [], [(i, BUCKET_GONE) for i in ids]
-        bucket = self.profile.path / "WebStorage" / str(found[0].id)
         return self._put(source, bucket / self.folder.name, ids, journal)
 
-    def _restore_bucket(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
-                        ) -> tuple[list[str], list[tuple[str, str]]]:
-        columns: list[str] = payload["columns"]
-        row: list[Any] = payload["row"]
-        bucket = self.folder.parent
-        source = journal.files() / payload["bucket"]
-        if not os.path.lexists(source):
-            raise WriteError(f"the journal's copy of {self.store} is missing; nothing was restored")
-        quota = self.profile.path / self.quota
-        if not bucket.parent.is_dir() or not quota.is_file():
-            why = "Chromium's storage folder or quota database is gone since; not restored"
-            return [], [(i, why) for i in ids]
-        key = _cell_bytes(row[columns.index("storage_key")])
-        name = _cell_bytes(row[columns.index("name")])
-        if not isinstance(key, bytes) or not isinstance(name, bytes):
-            raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
-        moved = False
-        try:
-            with _quota_transaction(quota, self.quota) as conn:
-                if _columns(conn, "buckets") != columns:
-                    raise WriteError(f"{self.quota} has other columns in its buckets table now "
-                                     "(Chromium changed its schema); nothing was restored")
-                taken = conn.execute(
-                    "SELECT 1 FROM buckets WHERE id = ? OR "
-                    "(CAST(storage_key AS BLOB) = ? AND CAST(name AS BLOB) = ?)",
-                    (self.bucket_id, key, name)).fetchone()
-                if taken is None and not os.path.lexists(bucket):
-                    _insert(conn, "buckets", columns, row)
-                    _move_all([(source, bucket)], self.store)
-                    moved = True
-        except BaseException:
-            if moved:
-                with contextlib.suppress(OSError):
-                    _move(bucket, source)
-            raise
-        if moved:
-            return ids, []
-        # The storage key has a bucket again (Chromium made one since).
-        return self._into_bucket(key.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
-                                 source / self.folder.name, ids, journal)
+    def _into_new_bucket(self, raw_key: str, bucket_name: str, saved: Path, ids: list[str],
+                         journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
+        return self._into_bucket(raw_key, bucket_name, saved / self.folder.name, ids, journal)

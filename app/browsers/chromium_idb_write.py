@@ -239,8 +239,71 @@ class BucketStore:
                              f"({type(exc).__name__}); nothing was restored") from exc
         raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
 
+    def _bucket_identity(self, columns: list[str], row: list[Any]) -> tuple[bytes, bytes]:
+        """The storage key and name of a saved bucket row (WriteError if damaged)."""
+        key = _cell_bytes(row[columns.index("storage_key")])
+        name = _cell_bytes(row[columns.index("name")])
+        if not isinstance(key, bytes) or not isinstance(name, bytes):
+            raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
+        return key, name
+
+    def _bucket_taken(self, conn: sqlite3.Connection, key: bytes, name: bytes) -> bool:
+        """Whether the quota database has the bucket's id, or its storage key and name, now."""
+        return conn.execute(
+            "SELECT 1 FROM buckets WHERE id = ? OR "
+            "(CAST(storage_key AS BLOB) = ? AND CAST(name AS BLOB) = ?)",
+            (self.bucket_id, key, name)).fetchone() is not None
+
+    def _bucket_now(self, raw_key: str, bucket_name: str) -> Path | None:
+        """The folder of the one bucket that has this storage key and name now, if any."""
+        try:
+            buckets = idb.read_buckets(self.profile, self.quota)
+        except ReadError as exc:
+            raise WriteError(f"{exc}; nothing was restored") from exc
+        found = [b for b in buckets.values() if b.raw_key == raw_key and b.name == bucket_name]
+        if len(found) != 1:
+            return None
+        return self.profile.path / "WebStorage" / str(found[0].id)
+
     def _restore_bucket(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
                         ) -> tuple[list[str], list[tuple[str, str]]]:
+        """Put a whole bucket back: its row and its folder, unless the storage key has
+        a bucket again (Chromium made one since); then the store goes into that one."""
+        columns: list[str] = payload["columns"]
+        row: list[Any] = payload["row"]
+        bucket = self._bucket_folder()
+        source = journal.files() / payload["bucket"]
+        if not os.path.lexists(source):
+            raise WriteError(f"the journal's copy of {self.store} is missing; nothing was restored")
+        quota = self.profile.path / self.quota
+        if not bucket.parent.is_dir() or not quota.is_file():
+            why = "Chromium's storage folder or quota database is gone since; not restored"
+            return [], [(i, why) for i in ids]
+        key, name = self._bucket_identity(columns, row)
+        moved = False
+        try:
+            with _quota_transaction(quota, self.quota) as conn:
+                if _columns(conn, "buckets") != columns:
+                    raise WriteError(f"{self.quota} has other columns in its buckets table now "
+                                     "(Chromium changed its schema); nothing was restored")
+                if not self._bucket_taken(conn, key, name) and not os.path.lexists(bucket):
+                    _insert(conn, "buckets", columns, row)
+                    _move_all([(source, bucket)], self.store)
+                    moved = True
+        except BaseException:
+            if moved:
+                with contextlib.suppress(OSError):
+                    _move(bucket, source)
+            raise
+        if moved:
+            return ids, []
+        return self._into_new_bucket(key.decode("utf-8", "replace"),
+                                     name.decode("utf-8", "replace"), source, ids, journal)
+
+    def _into_new_bucket(self, raw_key: str, bucket_name: str, saved: Path, ids: list[str],
+                         journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
+        """Put the store of the saved bucket folder ``saved`` into the bucket that has
+        its storage key and name now."""
         raise NotImplementedError
 
     def _restore_own(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
@@ -284,7 +347,7 @@ class IndexedDBWriter(BucketStore):
 
     def _bucket_whole(self) -> bool:
         """Whether the bucket folder holds this IndexedDB and nothing else."""
-        bucket = self.folder.parent.parent
+        bucket = self._bucket_folder()
         try:
             top = os.listdir(bucket)
             inner = os.listdir(self.folder.parent)
@@ -385,61 +448,19 @@ class IndexedDBWriter(BucketStore):
         bucket's empty IndexedDB folder restores the databases without touching
         anything Chromium wrote.  Entry ids do not depend on the bucket id.
         """
-        try:
-            buckets = idb.read_buckets(self.profile, self.quota)
-        except ReadError as exc:
-            raise WriteError(f"{exc}; nothing was restored") from exc
-        found = [b for b in buckets.values() if b.raw_key == raw_key and b.name == bucket_name]
-        if len(found) != 1:
+        bucket = self._bucket_now(raw_key, bucket_name)
+        if bucket is None:
             return [], [(i, BUCKET_GONE) for i in ids]
-        target = self.profile.path / "WebStorage" / str(found[0].id) / "IndexedDB"
+        target = bucket / "IndexedDB"
         if any(os.path.lexists(target / n) for n in _IDB_ONLY):
             return [], [(i, SET_AGAIN) for i in ids]
         return self._move_into(target, sources, ids)
 
-    def _restore_bucket(self, payload: dict[str, Any], ids: list[str], journal: StoreJournal
-                        ) -> tuple[list[str], list[tuple[str, str]]]:
-        columns: list[str] = payload["columns"]
-        row: list[Any] = payload["row"]
-        bucket = self.folder.parent.parent
-        source = journal.files() / payload["bucket"]
-        if not os.path.lexists(source):
-            raise WriteError(f"the journal's copy of {self.store} is missing; nothing was restored")
-        quota = self.profile.path / self.quota
-        if not bucket.parent.is_dir() or not quota.is_file():
-            why = "Chromium's storage folder or quota database is gone since; not restored"
-            return [], [(i, why) for i in ids]
-        key_at, name_at = columns.index("storage_key"), columns.index("name")
-        key, name = _cell_bytes(row[key_at]), _cell_bytes(row[name_at])
-        if not isinstance(key, bytes) or not isinstance(name, bytes):
-            raise WriteError(f"the journal's data for {self.store} is damaged; nothing was restored")
-        moved = False
-        try:
-            with _quota_transaction(quota, self.quota) as conn:
-                current = _columns(conn, "buckets")
-                if current != columns:
-                    raise WriteError(f"{self.quota} has other columns in its buckets table now "
-                                     "(Chromium changed its schema); nothing was restored")
-                taken = conn.execute(
-                    "SELECT 1 FROM buckets WHERE id = ? OR "
-                    "(CAST(storage_key AS BLOB) = ? AND CAST(name AS BLOB) = ?)",
-                    (self.bucket_id, key, name)).fetchone()
-                if taken is None and not os.path.lexists(bucket):
-                    _insert(conn, "buckets", columns, row)
-                    _move_all([(source, bucket)], self.store)
-                    moved = True
-        except BaseException:
-            if moved:
-                with contextlib.suppress(OSError):
-                    _move(bucket, source)
-            raise
-        if moved:
-            return ids, []
-        # The storage key has a bucket again (Chromium made one since).
-        saved = source / "IndexedDB"
-        sources = [saved / n for n in sorted(_IDB_ONLY) if os.path.lexists(saved / n)]
-        return self._into_bucket(key.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
-                                 sources, ids)
+    def _into_new_bucket(self, raw_key: str, bucket_name: str, saved: Path, ids: list[str],
+                         journal: StoreJournal) -> tuple[list[str], list[tuple[str, str]]]:
+        folder = saved / "IndexedDB"
+        sources = [folder / n for n in sorted(_IDB_ONLY) if os.path.lexists(folder / n)]
+        return self._into_bucket(raw_key, bucket_name, sources, ids)
 
 
 def _cell_bytes(cell: Any) -> Any:
