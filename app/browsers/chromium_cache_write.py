@@ -42,6 +42,7 @@ from privacy_inspector.browsers import chromium_workers as workers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.browsers.chromium_files import build_entries_from_rows
 from privacy_inspector.browsers.chromium_idb_write import (
+    BUCKET_GONE,
     BucketStore,
     _is_real_dir,
     _quota_transaction,
@@ -64,10 +65,8 @@ VERSION = 1
 
 _FIRST_PARTY = re.compile(r"Service Worker/CacheStorage/([0-9a-f]{40})/index\.txt\Z")
 _BUCKET = re.compile(r"WebStorage/([0-9]+)/(CacheStorage|BackgroundFetch)/index\.txt\Z")
-FOLDER, BUCKET = "folder", "bucket"
+FOLDER = "folder"
 SET_AGAIN = "set again since the deletion; left as it is now"
-BUCKET_GONE = ("Chromium deleted the site's storage bucket since (its data was cleared?); "
-               "not restored")
 # Where an empty Cache Storage folder Chromium made since goes, in the journal.
 _SUPERSEDED = "superseded"
 
