@@ -27,12 +27,16 @@ from privacy_inspector.browsers import chromium_workers as workers
 from privacy_inspector.browsers import firefox_storage_write as fsw
 from privacy_inspector.browsers import writers
 from privacy_inspector.browsers.base import ReadOptions
+from privacy_inspector.browsers.leveldb import encode_varint
 from privacy_inspector.browsers.writers import WriteError
 from privacy_inspector.cli import main as cli
 from privacy_inspector.core.records import Entry, Profile
+from tests.fixtures.chromium_buckets import QUOTA, store_journal
+from tests.fixtures.chromium_buckets import bucket_rows as _rows
+from tests.fixtures.chromium_buckets import files as _files
+from tests.fixtures.chromium_buckets import unchanged as _unchanged
 from tests.unit.test_chromium_idb import DEMO, profile_at
 
-QUOTA = "WebStorage/QuotaManager"
 LO_KEY = "https://www.liveops.com/"
 DC_KEY = "https://ad.doubleclick.net/^0https://liveops.com"
 LO_FOLDER = "Service Worker/CacheStorage/" + workers._origin_hash("https://www.liveops.com")
@@ -46,19 +50,15 @@ T = 1_600_000_000_000_000_000
 # --------------------------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def _field(number: int, value: bytes | int) -> bytes:
+    """One protobuf field: a varint, or length-delimited bytes."""
     if isinstance(value, int):
-        return _varint(number << 3) + _varint(value)
-    return _varint(number << 3 | 2) + _varint(len(value)) + value
+        return encode_varint(number << 3) + encode_varint(value)
+    return encode_varint(number << 3 | 2) + encode_varint(len(value)) + value
+
+
+def _journal(tmp_path: Path, name: str = "test") -> journals.StoreJournal:
+    return store_journal(tmp_path, "cache_storage", name=name)
 
 
 def write_caches(folder: Path, key: str, caches: dict[str, int]) -> Path:
@@ -96,13 +96,6 @@ def demo(tmp_path) -> Profile:
     return profile_at(path)
 
 
-def _journal(tmp_path: Path, name: str = "test") -> journals.StoreJournal:
-    journal = journals.Journal.create(tmp_path / "state", name)
-    record = journals.StoreRecord("p", "chromium", "chromium", "p", "cache_storage", "s", "w")
-    journal.add_store(record)
-    return journal.for_store(record)
-
-
 def _entries(profile: Profile) -> list[Entry]:
     options = ReadOptions()
     entries = workers.read_cache_storage(profile, options)
@@ -112,33 +105,6 @@ def _entries(profile: Profile) -> list[Entry]:
 
 def _of(profile: Profile, store: str) -> list[Entry]:
     return [e for e in _entries(profile) if e.store == store]
-
-
-def _files(folder: Path, *, dir_times: bool = True) -> dict[str, tuple[bytes | None, int, int]]:
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        st = p.lstat()
-        is_dir = p.is_dir() and not p.is_symlink()
-        out[str(p.relative_to(folder))] = (None if is_dir else p.read_bytes(),
-                                           st.st_mtime_ns if dir_times or not is_dir else 0,
-                                           st.st_mode)
-    return out
-
-
-def _unchanged(profile: Profile) -> dict:
-    files = _files(profile.path, dir_times=False)
-    journal = files.get(QUOTA + "-journal")
-    if journal is not None:
-        files[QUOTA + "-journal"] = (journal[0], 0, journal[2])
-    return files
-
-
-def _rows(profile: Profile) -> list[tuple]:
-    conn = sqlite3.connect(profile.path / QUOTA)
-    try:
-        return conn.execute("SELECT *, typeof(storage_key) FROM buckets ORDER BY id").fetchall()
-    finally:
-        conn.close()
 
 
 def _add_row(profile: Profile, bucket_id: int, key: str) -> None:
@@ -433,7 +399,6 @@ def test_caches_then_indexed_db_of_one_bucket_are_deleted_and_restored_in_that_o
     # Restore runs in the same order: the caches make the bucket again from the
     # saved row, and the IndexedDB goes back into it.
     from privacy_inspector.browsers import chromium_idb as idb
-    from privacy_inspector.browsers import chromium_idb_write as ciw
 
     path = tmp_path / "Default"
     shutil.copytree(DEMO, path, symlinks=True)

@@ -31,11 +31,14 @@ from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.browsers.writers import WriteError
 from privacy_inspector.cli import main as cli
 from privacy_inspector.core.records import Entry, Profile
+from tests.fixtures.chromium_buckets import QUOTA, store_journal
+from tests.fixtures.chromium_buckets import bucket_rows as _rows
+from tests.fixtures.chromium_buckets import files as _files
+from tests.fixtures.chromium_buckets import unchanged as _unchanged
 from tests.unit.test_chromium_idb import DEMO, idb_ops, make_quota, profile_at, write_leveldb
 
 LEGACY = "IndexedDB/https_www.liveops.com_0.indexeddb.leveldb"
 BUCKET = "WebStorage/2/IndexedDB/indexeddb.leveldb"
-QUOTA = "WebStorage/QuotaManager"
 
 
 @pytest.fixture
@@ -47,10 +50,7 @@ def demo(tmp_path) -> Profile:
 
 
 def _journal(tmp_path: Path, store: str = "s") -> journals.StoreJournal:
-    journal = journals.Journal.create(tmp_path / "state", "test")
-    record = journals.StoreRecord("p", "chromium", "chromium", "p", "indexed_db", store, "w")
-    journal.add_store(record)
-    return journal.for_store(record)
+    return store_journal(tmp_path, "indexed_db", store)
 
 
 def _entries(profile: Profile) -> list[Entry]:
@@ -62,41 +62,6 @@ def _entries(profile: Profile) -> list[Entry]:
 
 def _of(profile: Profile, store: str) -> list[Entry]:
     return [e for e in _entries(profile) if e.store == store]
-
-
-def _files(folder: Path, *, dir_times: bool = True) -> dict[str, tuple[bytes | None, int, int]]:
-    """Every file and folder under ``folder``: bytes, modification time and mode.
-
-    ``dir_times=False`` leaves out the times of folders, which change when
-    something is moved out of them and back.
-    """
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        st = p.lstat()
-        is_dir = p.is_dir() and not p.is_symlink()
-        out[str(p.relative_to(folder))] = (None if is_dir else p.read_bytes(),
-                                           st.st_mtime_ns if dir_times or not is_dir else 0,
-                                           st.st_mode)
-    return out
-
-
-def _unchanged(profile: Profile) -> dict[str, tuple[bytes | None, int, int]]:
-    """What must not change when a change is refused: every file (folders' times apart;
-    the quota database's rollback journal is rewritten by any transaction, so its
-    time too: the database's own bytes are compared)."""
-    files = _files(profile.path, dir_times=False)
-    journal = files.get(QUOTA + "-journal")
-    if journal is not None:
-        files[QUOTA + "-journal"] = (journal[0], 0, journal[2])
-    return files
-
-
-def _rows(profile: Profile) -> list[tuple]:
-    conn = sqlite3.connect(profile.path / QUOTA)
-    try:
-        return conn.execute("SELECT *, typeof(storage_key) FROM buckets ORDER BY id").fetchall()
-    finally:
-        conn.close()
 
 
 def _schema(profile: Profile) -> list[tuple]:

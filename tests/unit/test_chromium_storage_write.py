@@ -25,6 +25,7 @@ from privacy_inspector.browsers import chromium_storage_write as csw
 from privacy_inspector.browsers import leveldb
 from privacy_inspector.browsers import leveldb_write as lw
 from privacy_inspector.browsers.base import ReadOptions
+from privacy_inspector.browsers.leveldb import encode_varint
 from privacy_inspector.browsers.writers import WriteError, writer_for
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
@@ -38,16 +39,8 @@ DC = "https://ad.doubleclick.net/^0https://liveops.com"
 T_MODIFIED, T_ACCESSED = 13_400_000_000_000_000, 13_400_000_100_000_000
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    return bytes(out + bytes([n]))
-
-
 def _meta(size: int) -> bytes:
-    return b"\x08" + _varint(T_MODIFIED) + b"\x10" + _varint(size)
+    return b"\x08" + encode_varint(T_MODIFIED) + b"\x10" + encode_varint(size)
 
 
 def _script_key(name: str) -> bytes:
@@ -62,7 +55,7 @@ def _local(sk: str, items: dict[str, str]) -> dict[bytes, bytes]:
     out = {b"_" + sk.encode() + b"\x00" + _script_key(k): _script_key(v) for k, v in items.items()}
     size = sum(len(_script_key(k)) + len(_script_key(v)) for k, v in items.items())
     out[b"META:" + sk.encode()] = _meta(size)
-    out[b"METAACCESS:" + sk.encode()] = b"\x08" + _varint(T_ACCESSED)
+    out[b"METAACCESS:" + sk.encode()] = b"\x08" + encode_varint(T_ACCESSED)
     return out
 
 
@@ -236,7 +229,7 @@ def test_undo_keeps_the_meta_record_chromium_wrote_since(local):
     entries = [e for e in _local_entries(profile) if e.name == "visitor"]
     journal = _Journal(folder)
     csw.LocalStorageWriter(profile).delete(entries, journal)
-    chromium_meta = b"\x08" + _varint(T_MODIFIED + 5) + b"\x10" + _varint(3)
+    chromium_meta = b"\x08" + encode_varint(T_MODIFIED + 5) + b"\x10" + encode_varint(3)
     lw.append_batch(folder, [(b"META:" + LIVEOPS.encode(), chromium_meta)])
     restored, _ = csw.LocalStorageWriter(profile).restore(journal)
     assert restored == [entries[0].id]
