@@ -11,8 +11,6 @@ again, with their entries.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,9 +18,10 @@ import pytest
 from privacy_inspector.browsers import chromium_cache_write, writers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.browsers.chromium_workers import read_cache_storage
-from privacy_inspector.cli import main as cli
 from privacy_inspector.platform import discovery
+from tests.fixtures.chromium_buckets import buckets_by_id as _buckets
 from tests.harness.chromium import running_chromium
+from tests.harness.cli import cli_json as _cli
 from tests.harness.fixtures import pages_fixture
 from tests.harness.site import (
     DOUBLECLICK,
@@ -111,20 +110,6 @@ def _caches(profile_dir: Path) -> dict[str, tuple]:
     entries = read_cache_storage(profile, options)
     assert options.problems == []
     return {e.id: (e.origin, e.partition_site, e.name, e.store) for e in entries}
-
-
-def _buckets(profile_dir: Path) -> dict[int, tuple]:
-    conn = sqlite3.connect(f"file:{profile_dir / 'WebStorage' / 'QuotaManager'}?mode=ro", uri=True)
-    try:
-        return {row[0]: row[1:] for row in conn.execute("SELECT * FROM buckets")}
-    finally:
-        conn.close()
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def _expected() -> dict[str, dict]:

@@ -12,18 +12,17 @@ LiveOps its own, and after ``undo`` DoubleClick's database again.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from privacy_inspector.browsers import chromium_idb_write, writers
-from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.policy import load_policy
 from privacy_inspector.platform import discovery
+from tests.fixtures.chromium_buckets import buckets_by_id as _buckets
+from tests.harness.cli import cli_json as _cli
 from tests.harness.site import DOUBLECLICK, FACEBOOK, LIVEOPS
 
 pytestmark = pytest.mark.real_browser
@@ -51,20 +50,6 @@ def _databases(profile_dir: Path) -> dict[str, tuple]:
     result = engine.scan([profile], kinds=("indexed_db",), classifier=Classifier(load_policy()))
     return {e.id: (e.origin, e.partition_site, e.name, e.tracker, e.store)
             for e in result.entries}
-
-
-def _buckets(profile_dir: Path) -> dict[int, tuple]:
-    conn = sqlite3.connect(f"file:{profile_dir / QUOTA}?mode=ro", uri=True)
-    try:
-        return {row[0]: row[1:] for row in conn.execute("SELECT * FROM buckets")}
-    finally:
-        conn.close()
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def test_clear_trackers_indexed_db_and_undo_seen_by_chromium(make_chromium_profile, data_dir,

@@ -17,17 +17,16 @@ keeps the restored tabs' namespaces as they are on disk.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from privacy_inspector.browsers import leveldb
-from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.policy import load_policy
 from privacy_inspector.platform import discovery
+from tests.harness.cli import cli_json as _cli
 from tests.harness.site import DOUBLECLICK, FACEBOOK, LIVEOPS
 
 pytestmark = pytest.mark.real_browser
@@ -53,12 +52,6 @@ def _storage(profile_dir: Path) -> dict[str, tuple]:
                          classifier=Classifier(load_policy()))
     return {e.id: (e.kind, e.origin, e.partition_site, e.name, e.value, e.tracker)
             for e in result.entries}
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def _clear(capsys, profile_dir: Path, data_dir: Path) -> dict:

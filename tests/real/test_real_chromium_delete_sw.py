@@ -9,7 +9,6 @@ must take DoubleClick's registration out of ``Service Worker/Database``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,9 @@ import pytest
 from privacy_inspector.browsers import chromium_sw_write, leveldb, writers
 from privacy_inspector.browsers.base import ReadOptions
 from privacy_inspector.browsers.chromium_workers import read_service_workers
-from privacy_inspector.cli import main as cli
 from privacy_inspector.platform import discovery
 from tests.harness.chromium import running_chromium
+from tests.harness.cli import cli_json as _cli
 from tests.harness.fixtures import pages_fixture
 from tests.harness.site import (
     DOUBLECLICK,
@@ -113,12 +112,6 @@ def _workers(profile_dir: Path) -> dict[str, tuple]:
 
 def _records(profile_dir: Path) -> dict[bytes, bytes]:
     return leveldb.read_records(profile_dir / "Service Worker" / "Database")
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 FULL = {LIVEOPS: [["/app/", "/sw.js"]], DOUBLECLICK: [["/ads/", "/sw.js"]]}

@@ -9,15 +9,13 @@ after ``undo`` everything is back.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.policy import load_policy
 from privacy_inspector.platform import discovery
+from tests.harness.cli import cli_json as _cli
 from tests.harness.site import DOUBLECLICK, FACEBOOK, LIVEOPS, PROBE_PATH
 
 pytestmark = pytest.mark.real_browser
@@ -40,12 +38,6 @@ def _tracker_cookies(profile_dir) -> set[tuple[str, str]]:
     (profile,) = discovery.resolve(profile_dir)
     result = engine.scan([profile], kinds=("cookie",), classifier=Classifier(load_policy()))
     return {(e.host, e.name) for e in result.entries if e.tracker}
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def _round_trip(profile, profile_dir, data_dir, capsys):

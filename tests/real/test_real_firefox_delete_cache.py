@@ -9,7 +9,6 @@ registration there; ``undo`` must bring both back, as Firefox reads them.
 
 from __future__ import annotations
 
-import json
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import pytest
 
 from privacy_inspector.browsers import firefox_cache_write as fcw
 from privacy_inspector.browsers import writers
-from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.platform import discovery
+from tests.harness.cli import cli_json as _cli
 from tests.harness.site import DOUBLECLICK, Pages, page_with_worker, serve_pages
 
 pytestmark = pytest.mark.real_browser
@@ -68,12 +67,6 @@ def _entries(profile_dir: Path) -> dict[str, tuple]:
     result = engine.scan([profile], kinds=("cache_storage", "service_worker"))
     assert result.errors == []
     return {e.id: (e.kind, e.origin, e.name) for e in result.entries}
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def test_delete_a_trackers_caches_and_worker_and_undo_in_firefox(

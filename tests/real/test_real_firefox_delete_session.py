@@ -25,11 +25,11 @@ import pytest
 
 from privacy_inspector.browsers import firefox_session_write as fsw
 from privacy_inspector.browsers import mozlz4, writers
-from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.policy import load_policy
 from privacy_inspector.platform import discovery
+from tests.harness.cli import cli_json as _cli
 from tests.harness.site import DOUBLECLICK, EXAMPLE_NEWS_HOME, LIVEOPS
 
 pytestmark = pytest.mark.real_browser
@@ -70,12 +70,6 @@ def _storage_items(data: bytes) -> set[tuple[str, str]]:
         for origin, items in (tab.get("storage") or {}).items():
             found.update((origin, key) for key in items)
     return found
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def test_clear_trackers_session_storage_and_undo_in_firefox(

@@ -12,7 +12,6 @@ agrees with what the writers left.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import struct
 from pathlib import Path
@@ -20,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from privacy_inspector.browsers import firefox_storage_write as fsw
-from privacy_inspector.cli import main as cli
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.policy import load_policy
 from privacy_inspector.platform import discovery
+from tests.harness.cli import cli_json as _cli
 from tests.harness.site import DOUBLECLICK, FACEBOOK, LIVEOPS, LIVEOPS_HOME
 
 pytestmark = pytest.mark.real_browser
@@ -49,12 +48,6 @@ def _storage_entries(profile_dir: Path) -> dict[str, tuple]:
     result = engine.scan([profile], kinds=STORAGE_KINDS, classifier=Classifier(load_policy()))
     assert result.errors == []
     return {e.id: (e.kind, e.host, e.name, e.size, bool(e.tracker)) for e in result.entries}
-
-
-def _cli(capsys, *args) -> tuple[int, dict]:
-    code = cli.main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
 def _origin_dir(profile_dir: Path, host: str, port: int) -> Path:
