@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -198,6 +199,21 @@ class Firefox:
         return self.proc.pid
 
     def start(self, timeout: float = START_TIMEOUT) -> Firefox:
+        """Start Firefox and attach to a blank tab.
+
+        Headless Firefox now and then crashes while it starts, before any page
+        is loaded (its software compositor fails to map a framebuffer on a busy
+        machine); such a start is tried once more.  A crash after start-up, or
+        a start that fails with Firefox still running, is an error as before.
+        """
+        try:
+            return self._start(timeout)
+        except _CrashedStarting as e:
+            print(f"harness: Firefox crashed while starting; starting it again ({e})",
+                  file=sys.stderr)
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> Firefox:
         if is_profile_locked(self.profile_dir):
             raise BrowserError(f"{self.profile_dir} is in use by another Firefox (.parentlock)")
         prepare_profile(self.profile_dir, site=self.site, prefs=self.prefs)
@@ -246,8 +262,11 @@ class Firefox:
                 self.context = blank[-1]["context"]
             else:
                 self.new_tab()
-        except BaseException:
+        except BaseException as exc:
+            died = self.proc is not None and not self.proc.running
             self.kill()
+            if died and isinstance(exc, BrowserError):
+                raise _CrashedStarting(str(exc)) from exc
             raise
         return self
 
@@ -364,6 +383,10 @@ class Firefox:
         if self.proc is not None:
             self.proc.kill()
             self.proc = None
+
+
+class _CrashedStarting(BrowserError):
+    """Firefox exited on its own before it was ready to load a page."""
 
 
 def _remote_value(v: dict):

@@ -211,3 +211,30 @@ def test_running_browsers_hold_their_locks(make_chromium_profile, make_firefox_p
     # Firefox leaves its 'lock' symlink behind; only .parentlock tells.
     assert (firefox.profile_dir / "lock").is_symlink()
     assert time.monotonic() - t0 < 60
+
+
+def test_firefox_is_started_again_only_after_a_crash_while_starting(monkeypatch, capsys):
+    """A start-up crash (Firefox gone before it could load a page) is tried once more;
+    any other failure to start, and a second crash, are errors."""
+    from tests.harness import firefox as ff
+
+    outcomes: list[BaseException | None] = []
+
+    def fake_start(self, timeout):
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        return self
+
+    monkeypatch.setattr(ff.Firefox, "_start", fake_start)
+    browser = ff.Firefox.__new__(ff.Firefox)
+    outcomes[:] = [ff._CrashedStarting("connection lost"), None]
+    assert browser.start() is browser and outcomes == []
+    assert "crashed while starting" in capsys.readouterr().err
+    outcomes[:] = [ff._CrashedStarting("connection lost"), ff._CrashedStarting("again")]
+    with pytest.raises(ff._CrashedStarting):
+        browser.start()
+    outcomes[:] = [ff.BrowserError("timed out waiting for WebDriverBiDiServer.json")]
+    with pytest.raises(ff.BrowserError) as raised:
+        browser.start()
+    assert not isinstance(raised.value, ff._CrashedStarting) and outcomes == []
