@@ -36,7 +36,6 @@ of store (``benchmarks/watch.py`` measures it).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import time
@@ -47,6 +46,7 @@ from datetime import UTC, datetime
 from privacy_inspector.core import engine
 from privacy_inspector.core.classify import Classifier
 from privacy_inspector.core.records import Engine, Entry, Kind, Profile, ScanError
+from privacy_inspector.core.snapshots import value_hash
 
 ADDED = "added"
 CHANGED = "changed"
@@ -216,12 +216,6 @@ class Watcher:
         places = _PLACES.get(profile.engine, {})
         return [k for k in self.kinds if k in places]
 
-    def _hash(self, value: str | None) -> bytes | None:
-        if value is None:
-            return None
-        return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=self._key,
-                               digest_size=16).digest()
-
     def _read(
         self, profile: Profile, kinds: Sequence[str]
     ) -> tuple[dict[str, dict[str, tuple[Entry, _Sig]]], list[ScanError], set[str]]:
@@ -231,7 +225,7 @@ class Watcher:
             entries = self.classifier.classify(entries)
         by_kind: dict[str, dict[str, tuple[Entry, _Sig]]] = {k: {} for k in kinds}
         for entry in entries:
-            digest = self._hash(entry.value)
+            digest = value_hash(self._key, entry.value)
             entry = entry._replace(value=None)
             sig = (*(getattr(entry, f) for f in COMPARED_FIELDS), digest)
             table = by_kind.setdefault(entry.kind, {})
