@@ -20,6 +20,7 @@ since the app wrote it is the user's now and is left alone.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,18 +30,24 @@ from typing import Any
 
 from privacy_inspector import bundled, paths
 from privacy_inspector.actions.delete import Refusal, running_reason
-from privacy_inspector.actions.keep import InvalidItemError, normalize_site
+from privacy_inspector.actions.keep import (
+    InvalidItemError,
+    KeepList,
+    KeepListError,
+    normalize_site,
+    suggest_signed_in,
+)
 from privacy_inspector.browsers import chromium_prefs, firefox_permissions
 from privacy_inspector.browsers.cookie_rules import MODES, CookieRule
 from privacy_inspector.browsers.sqlitewrite import WriteError
 from privacy_inspector.core import knowledge
-from privacy_inspector.core.records import Profile, ReadError
+from privacy_inspector.core.records import Entry, Profile, ReadError
 from privacy_inspector.platform import locks
 
 __all__ = [
     "MODES", "BlockError", "Change", "Outcome", "RulePlan", "RuleRow", "apply",
     "domains_of_organization", "plan_block", "plan_unblock", "rule_for_host",
-    "rules_in_force", "sign_in_domains",
+    "rules_in_force", "sign_in_domains", "sign_in_sites",
 ]
 
 RECORD = "rules.json"
@@ -133,17 +140,28 @@ def domains_of_organization(name: str) -> tuple[list[str], list[str]]:
     return kept, sorted(shared)
 
 
+@functools.cache
 def _bundled_sign_in() -> frozenset[str]:
     doc = json.loads(bundled.path("knowledge", "sign_in.json").read_text("utf-8"))
     return frozenset(doc["domains"])
 
 
-def sign_in_domains(domains: Iterable[str], *, signed_in: Iterable[str] = (),
-                    kept: Iterable[str] = ()) -> list[str]:
-    """Which of ``domains`` people sign in to: the bundled list of account sites,
-    the sites the user seems signed in to (``keep.suggest_signed_in``) and the
-    sites on the keep list.  Blocking them signs the user out for good."""
-    known = _bundled_sign_in() | set(signed_in) | set(kept)
+def sign_in_sites(data_dir: Path, entries: Iterable[Entry] = ()) -> frozenset[str]:
+    """The sites people sign in to, as far as the app can tell: the bundled list of
+    account sites, the sites the user seems signed in to in ``entries``
+    (``keep.suggest_signed_in``) and the sites on the keep list.  Only a warning
+    rests on it, so a keep list that cannot be read adds nothing here."""
+    try:
+        kept: tuple[str, ...] = KeepList.load(data_dir).sites
+    except KeepListError:
+        kept = ()
+    return _bundled_sign_in() | frozenset(suggest_signed_in(entries)) | frozenset(kept)
+
+
+def sign_in_domains(domains: Iterable[str], known: Iterable[str]) -> list[str]:
+    """Which of ``domains`` are, or hold, or lie under one of the ``known`` sign-in
+    sites (:func:`sign_in_sites`).  Blocking them signs the user out for good."""
+    known = set(known)
     return sorted(d for d in set(domains)
                   if any(d == k or d.endswith("." + k) or k.endswith("." + d) for k in known))
 

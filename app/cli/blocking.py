@@ -21,7 +21,6 @@ from typing import Any
 
 from privacy_inspector.actions import block as blocking
 from privacy_inspector.actions import block_export
-from privacy_inspector.actions.keep import KeepList, KeepListError, suggest_signed_in
 from privacy_inspector.cli import waiting
 from privacy_inspector.core import engine
 from privacy_inspector.core.records import Profile
@@ -89,13 +88,8 @@ def _domains(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def _sign_in(domains: Sequence[str], profiles: list[Profile], data_dir: Path) -> list[str]:
-    try:
-        kept = KeepList.load(data_dir).sites
-    except KeepListError:
-        kept = ()
     result = engine.scan(profiles, kinds=("cookie",))
-    return blocking.sign_in_domains(domains, signed_in=suggest_signed_in(result.entries),
-                                    kept=kept)
+    return blocking.sign_in_domains(domains, blocking.sign_in_sites(data_dir, result.entries))
 
 
 def _plan_doc(plan: blocking.RulePlan, outcome: blocking.Outcome | None,

@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from privacy_inspector.actions import block as blocking
-from privacy_inspector.actions.keep import KeepList, KeepListError
 from privacy_inspector.core.records import Entry, Profile
 from privacy_inspector.gui.blockdialog import RULE_WORDS, BlockDialog, RulesDialog, Target
 from privacy_inspector.gui.deletedialog import ASK_CLOSE, WAIT
@@ -37,16 +36,8 @@ class BlockingMixin:
             RULE_WORDS.get(rule.mode, rule.mode).capitalize(), entry.browser, rule.domain, who)
 
     def _block_targets(self, entry: Entry) -> list[Target]:
-        signed_in: list[str] = []
-        kept: tuple[str, ...] = ()
-        try:
-            kept = KeepList.load(self.context.data_dir).sites
-        except KeepListError:
-            pass
-        if self._last is not None:
-            from privacy_inspector.actions.keep import suggest_signed_in
-
-            signed_in = suggest_signed_in(self._last.entries)
+        known = blocking.sign_in_sites(self.context.data_dir,
+                                       self._last.entries if self._last else ())
         targets = []
         if entry.site:
             try:
@@ -55,8 +46,7 @@ class BlockingMixin:
                 site = None
             if site:
                 targets.append(Target(self.tr("the site {0}").format(site), (site,),
-                                      tuple(blocking.sign_in_domains([site], signed_in=signed_in,
-                                                                     kept=kept))))
+                                      tuple(blocking.sign_in_domains([site], known))))
         if entry.organization:
             try:
                 domains, left_out = blocking.domains_of_organization(entry.organization)
@@ -67,7 +57,7 @@ class BlockingMixin:
                     self.tr("the organisation {0} ({1} domains)").format(entry.organization,
                                                                          len(domains)),
                     tuple(domains),
-                    tuple(blocking.sign_in_domains(domains, signed_in=signed_in, kept=kept)),
+                    tuple(blocking.sign_in_domains(domains, known)),
                     tuple(left_out)))
         return targets
 
